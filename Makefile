@@ -1,0 +1,45 @@
+# Two commands: `make demo` runs the nightly merge on generated demo data, `make test` runs the tests.
+# Both build the virtual environment first, from the pinned versions in constraints.txt.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_HOME   ?= registry_home
+DEMO_PEOPLE ?= 20000
+DEMO_DATE   ?= 2026-11-20
+DEMO_NEXT   ?= 2026-11-21
+
+.PHONY: install demo test test-fast browser dagster clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# Debian's Chromium drives the review page's end-to-end test; nothing downloads a browser of its own.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi; }
+
+demo: install
+	$(BIN)/registry generate --people $(DEMO_PEOPLE) --date $(DEMO_DATE) --home $(DEMO_HOME) --seed 7 --truth $(DEMO_HOME)/truth/$(DEMO_DATE).csv
+	$(BIN)/registry run --home $(DEMO_HOME) --date $(DEMO_DATE)
+	$(BIN)/registry generate --people $(DEMO_PEOPLE) --date $(DEMO_NEXT) --home $(DEMO_HOME) --seed 7 --previous $(DEMO_HOME)/landing/$(DEMO_DATE) --truth $(DEMO_HOME)/truth/$(DEMO_NEXT).csv
+	$(BIN)/registry run --home $(DEMO_HOME) --date $(DEMO_NEXT)
+	$(BIN)/registry evaluate --home $(DEMO_HOME) --truth $(DEMO_HOME)/truth/$(DEMO_NEXT).csv
+	$(BIN)/registry review list --home $(DEMO_HOME) --limit 10
+
+test: install browser
+	$(BIN)/pytest -n 2 --dist loadfile
+
+test-fast: install
+	$(BIN)/pytest -n 2 --dist loadfile -m "not slow and not browser"
+
+dagster: install
+	DAGSTER_HOME=$(abspath $(DEMO_HOME))/dagster $(BIN)/dagster dev
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

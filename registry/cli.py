@@ -1,0 +1,40 @@
+"""The `registry` command. One module per sub-command lives in registry/commands/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# sub-command -> module in registry.commands; each module has add_arguments(parser) and run(args) -> int.
+COMMANDS = {
+    "generate": "Write one night of the four departments' deliveries, with ground truth beside them.",
+    "run": "Run the nightly merge for one extract date and publish the registry.",
+    "evaluate": "Score the published crosswalk against ground truth.",
+    "review": "The quality officers' review queue: list, show, decide, link.",
+    "serve": "Serve the web pages (the review queue).",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="registry", description="Resident Registry")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"registry.commands.{name}")
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._module.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
