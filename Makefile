@@ -38,8 +38,11 @@ test: install browser
 test-fast: install
 	$(BIN)/pytest -n 2 --dist loadfile -m "not slow and not browser"
 
+# The Dagster UI on http://127.0.0.1:3000: the job, schedule, sensors, checks and run history of DEMO_HOME.
 dagster: install
-	DAGSTER_HOME=$(abspath $(DEMO_HOME))/dagster $(BIN)/dagster dev
+	mkdir -p $(DEMO_HOME)/dagster
+	test -f $(DEMO_HOME)/dagster/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DEMO_HOME)/dagster/dagster.yaml
+	REGISTRY_HOME=$(abspath $(DEMO_HOME)) DAGSTER_HOME=$(abspath $(DEMO_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .pytest_cache

@@ -1,0 +1,1 @@
+"""Dagster definitions of the nightly merge: a thin layer over the registry library."""

@@ -1,0 +1,2 @@
+"""One assets module per stage of the data's path: deliveries → standardised records → links →
+residents → published registry."""

@@ -1,0 +1,73 @@
+"""One place for what every asset does around its library call: open the run's database, time the
+stage, and put the stage's figures in the run ledger and in Dagster metadata."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+from dagster import AssetExecutionContext, MetadataValue
+
+from pipelines.resources import RunDatabase
+from registry import runs
+
+
+@dataclass
+class Stage:
+    name: str
+    con: duckdb.DuckDBPyConnection
+    run_id: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def night(self) -> tuple[str, str]:
+        """(extract_date, mode) of this run, as the run plan fixed them."""
+        row = self.con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE run_id = ?",
+                               [self.run_id]).fetchone()
+        if row is None:
+            raise RuntimeError(f"run {self.run_id} has no plan: the run_plan asset must run first")
+        return row[0], row[1]
+
+
+def stats_of(summary: Any) -> dict[str, Any]:
+    """A library summary (dataclass, object with as_dict(), or dict) as plain figures."""
+    import dataclasses
+
+    if summary is None:
+        return {}
+    if isinstance(summary, dict):
+        return dict(summary)
+    if hasattr(summary, "as_dict"):
+        return dict(summary.as_dict())
+    if dataclasses.is_dataclass(summary):
+        return dataclasses.asdict(summary)
+    return {"summary": str(summary)}
+
+
+def _metadata_value(v: Any) -> Any:
+    if isinstance(v, (dict, list)):
+        return MetadataValue.json(v)
+    if isinstance(v, float):
+        return MetadataValue.float(v)
+    if isinstance(v, bool):
+        return MetadataValue.bool(v)
+    if isinstance(v, int):
+        return MetadataValue.int(v)
+    return MetadataValue.text(str(v))
+
+
+@contextlib.contextmanager
+def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str) -> Iterator[Stage]:
+    started = time.perf_counter()
+    with db.connect() as con:
+        stage = Stage(name=name, con=con, run_id=context.run_id)
+        yield stage
+        seconds = time.perf_counter() - started
+        runs.record_stage(con, context.run_id, name, seconds, stage.stats)
+    metadata = {k: _metadata_value(v) for k, v in stage.stats.items()}
+    metadata["seconds"] = MetadataValue.float(round(seconds, 3))
+    context.add_output_metadata(metadata)

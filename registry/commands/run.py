@@ -1,0 +1,121 @@
+"""`registry run`: the nightly merge for one extract date, through the same Dagster job the schedule launches."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from registry.commands.common import add_home
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_home(parser)
+    parser.add_argument("--landing", default=None, metavar="LANDING", help="landing zone (default: HOME/landing)")
+    parser.add_argument("--date", default="", metavar="YYYY-MM-DD",
+                        help="extract date to merge (default: the latest night in LANDING)")
+    parser.add_argument("--full-rebuild", action="store_true",
+                        help="rebuild the night from all deliveries instead of incrementally")
+    parser.add_argument("--retrain", action="store_true",
+                        help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
+    parser.add_argument("--accept-rejected", action="store_true",
+                        help="publish even if a delivery is rejected, with that department's previous delivery standing")
+
+
+def run(args: argparse.Namespace) -> int:
+    from registry.home import Home
+
+    home = Home.at(args.home).ensure()
+    # The Dagster definitions read these at import, exactly as `dagster dev` and the daemon do.
+    os.environ["REGISTRY_HOME"] = str(home.root)
+    if args.landing:
+        os.environ["REGISTRY_LANDING"] = str(Path(args.landing).resolve())
+    os.environ.setdefault("DAGSTER_HOME", str(home.dagster_home))
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    if not (dagster_home / "dagster.yaml").exists():
+        # The district's machines reach no analytics endpoint; keep Dagster from trying.
+        (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+    from dagster import DagsterInstance
+
+    from pipelines.definitions import defs
+    from pipelines.jobs import NIGHTLY_MERGE, night_run_config
+    from registry.runs import abandon_run
+
+    job = defs.resolve_job_def(NIGHTLY_MERGE)
+    config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
+                              accept_rejected=args.accept_rejected)
+    with DagsterInstance.get() as instance:
+        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False,
+                                        tags={"registry/trigger": "cli",
+                                              "registry/extract_date": args.date or "latest"})
+    if not result.success:
+        message = _failure_message(result)
+        abandon_run(home, result.run_id, message)
+        print(f"registry run FAILED (run {result.run_id}): {message}", file=sys.stderr)
+        if home.published_db.exists():
+            print(f"The published registry stays as it was: {home.published_db}", file=sys.stderr)
+        return 1
+    _print_summary(home, result.run_id)
+    return 0
+
+
+def _failure_message(result) -> str:
+    """The first failing step's own message, not the framework's wrapping of it."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            err = event.step_failure_data.error
+            while err.cause is not None and "dagster" in (err.cls_name or "").lower():
+                err = err.cause
+            first_line = (err.message or "").strip().splitlines()
+            return f"{event.step_key}: {first_line[0] if first_line else err.cls_name}"
+    for event in result.all_events:
+        if event.is_run_failure:
+            return event.message or "the run failed"
+    return "the run failed"
+
+
+def _print_summary(home, run_id: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
+        row = con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode, status, started_at, finished_at, "
+                          "message, stats FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        residents = con.execute("SELECT count(*) FROM residents").fetchone()[0]
+    finally:
+        con.close()
+    if row is None:
+        print(f"run {run_id} published, but its ledger row is missing from {home.published_db}")
+        return
+    date, mode, status, started, finished, message, stats = row
+    stats = json.loads(stats) if isinstance(stats, str) else (stats or {})
+    print(format_run_summary(run_id, date, mode, status, started, finished, message, stats, residents,
+                             home.published_db))
+
+
+def format_run_summary(run_id, date, mode, status, started, finished, message, stats, residents, path) -> str:
+    from registry.departments import DEPARTMENTS
+
+    lines = [f"Nightly merge {date} ({mode}) {status}: run {run_id}",
+             f"  {started} -> {finished}; {message or ''}".rstrip("; "),
+             "  department        status    delivered  loaded  quarantined    new  changed  removed"]
+    changes = (stats.get("standardised_records") or {}).get("changes", {})
+    for d in DEPARTMENTS:
+        s = stats.get(f"{d}_delivery") or {}
+        lines.append(f"  {d:<17} {s.get('status', '-'):<8} {s.get('rows_delivered', 0):>10} {s.get('rows_loaded', 0):>7}"
+                     f" {s.get('rows_quarantined', 0):>12} {changes.get(d + '.new', 0):>6}"
+                     f" {changes.get(d + '.changed', 0):>8} {changes.get(d + '.removed', 0):>8}")
+    ids = (stats.get("residents") or {}).get("ids", {})
+    lines.append(f"  residents: {residents} published; " + ", ".join(
+        f"{k} {ids.get(k, 0)}" for k in ("created", "merged", "split", "retired")))
+    review = stats.get("review_queue") or {}
+    lines.append(f"  review queue: raised {review.get('raised', 0)}, closed {review.get('closed', 0)}, "
+                 f"open {review.get('open_by_kind', {})}")
+    seconds = stats.get("stage_seconds", {})
+    lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    lines.append(f"  published: {path}")
+    return "\n".join(lines)

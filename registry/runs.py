@@ -1,0 +1,175 @@
+"""The run ledger: what each nightly run did, stage by stage.
+
+Stages write their figures to `run_stages` in the run's database as they finish; the `runs` row
+gathers them into one `stats` JSON when the run ends. Failed runs never promote their database, so
+their row is kept in `HOME/state/failed_runs.jsonl` and folded into the next run's ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from registry.home import Home
+
+RUNS_DDL = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    extract_date DATE,
+    mode VARCHAR,
+    status VARCHAR,
+    started_at TIMESTAMP,
+    finished_at TIMESTAMP,
+    message VARCHAR,
+    stats JSON
+);
+CREATE TABLE IF NOT EXISTS run_stages (
+    run_id VARCHAR,
+    stage VARCHAR,
+    seconds DOUBLE,
+    stats JSON,
+    recorded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS state_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+"""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RUNS_DDL)
+
+
+def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    ensure_tables(con)
+    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    ensure_tables(con)
+    con.execute("INSERT OR REPLACE INTO state_meta VALUES (?, ?)", [key, value])
+
+
+def begin_run(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, extract_date: str, mode: str) -> None:
+    ensure_tables(con)
+    fold_failed_runs(con, home)
+    con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM run_stages WHERE run_id = ?", [run_id])
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, 'running', ?, NULL, NULL, NULL)",
+        [run_id, extract_date, mode, _now()],
+    )
+
+
+def record_stage(con: duckdb.DuckDBPyConnection, run_id: str, stage: str, seconds: float,
+                 stats: dict[str, Any]) -> None:
+    ensure_tables(con)
+    con.execute("DELETE FROM run_stages WHERE run_id = ? AND stage = ?", [run_id, stage])
+    con.execute("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?)",
+                [run_id, stage, round(seconds, 3), json.dumps(stats, ensure_ascii=False, default=str), _now()])
+
+
+def run_stats(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    rows = con.execute(
+        "SELECT stage, seconds, stats FROM run_stages WHERE run_id = ? ORDER BY recorded_at, stage", [run_id]
+    ).fetchall()
+    stats: dict[str, Any] = {"stage_seconds": {}}
+    for stage, seconds, payload in rows:
+        stats["stage_seconds"][stage] = seconds
+        stats[stage] = json.loads(payload) if payload else {}
+    return stats
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, status: str, message: str = "") -> dict[str, Any]:
+    stats = run_stats(con, run_id)
+    con.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, message = ?, stats = ? WHERE run_id = ?",
+        [status, _now(), message, json.dumps(stats, ensure_ascii=False, default=str), run_id],
+    )
+    return stats
+
+
+def _failed_log(home: Home) -> Path:
+    return home.state_dir / "failed_runs.jsonl"
+
+
+def record_failed_run(home: Home, run_id: str, extract_date: str | None, mode: str | None, message: str,
+                      started_at: dt.datetime | None = None, stats: dict[str, Any] | None = None) -> None:
+    """Keep a failed run's row outside its (discarded) database, for the next run's ledger."""
+    home.ensure()
+    row = {"run_id": run_id, "extract_date": extract_date, "mode": mode, "status": "failed",
+           "started_at": str(started_at or _now()), "finished_at": str(_now()), "message": message,
+           "stats": stats or {}}
+    with open(_failed_log(home), "a", encoding="utf-8") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+def fold_failed_runs(con: duckdb.DuckDBPyConnection, home: Home) -> None:
+    path = _failed_log(home)
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        con.execute("DELETE FROM runs WHERE run_id = ?", [r["run_id"]])
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, 'failed', ?, ?, ?, ?)",
+            [r["run_id"], r["extract_date"], r["mode"], r["started_at"], r["finished_at"], r["message"],
+             json.dumps(r.get("stats") or {}, ensure_ascii=False)],
+        )
+
+
+def abandon_run(home: Home, run_id: str, message: str) -> dict[str, Any]:
+    """A run failed: keep its row (with what its stages did) in the ledger and drop its state copy.
+
+    The working state and the published registry are untouched by construction.
+    """
+    from registry.run_state import RunState
+
+    state = RunState(home, run_id)
+    extract_date = mode = None
+    started_at = None
+    stats: dict[str, Any] = {}
+    if state.path.exists():
+        try:
+            con = duckdb.connect(str(state.path), read_only=True)
+            try:
+                row = con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode, started_at FROM runs "
+                                  "WHERE run_id = ?", [run_id]).fetchone()
+                if row:
+                    extract_date, mode, started_at = row
+                stats = run_stats(con, run_id)
+            finally:
+                con.close()
+        except duckdb.Error:
+            pass  # a copy broken by the crash: the ledger row is still written
+    record_failed_run(home, run_id, extract_date, mode, message, started_at, stats)
+    state.discard()
+    return {"run_id": run_id, "extract_date": extract_date, "mode": mode, "message": message, "stats": stats}
+
+
+def published_dates(home: Home) -> list[str]:
+    """Extract dates the published registry holds a published run for."""
+    if not home.published_db.exists():
+        return []
+    try:
+        con = duckdb.connect(str(home.published_db), read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        return [r[0] for r in con.execute(
+            "SELECT DISTINCT strftime(extract_date, '%Y-%m-%d') FROM runs WHERE status = 'published'").fetchall()]
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
