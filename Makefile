@@ -19,9 +19,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 # Debian's Chromium drives the review page's end-to-end test; nothing downloads a browser of its own.
+# fonts-wqy-zenhei: without a CJK font Chromium draws residents' names as empty boxes in the screenshot.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wqy; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi; }
 
 demo: install

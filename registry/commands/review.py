@@ -1,0 +1,115 @@
+"""`registry review list | show | decide | link`: the quality officers' queue in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from registry.commands.common import add_home
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("list", help="the open review items, most urgent first")
+    add_home(p)
+    p.add_argument("--kind", help="only this kind (uncertain_link, conflict, identity_conflict, orphan, weak_cluster)")
+    p.add_argument("--street", help="only items of residents living in this street (街道)")
+    p.add_argument("--community", help="only items of residents living in this community (社区)")
+    p.add_argument("--all", action="store_true", help="decided items too")
+    p.add_argument("--limit", type=int, help="at most this many items")
+    p.add_argument("--json", action="store_true", help="a JSON array instead of a table")
+
+    p = sub.add_parser("show", help="one item with its evidence")
+    add_home(p)
+    p.add_argument("item_id", metavar="ITEM_ID")
+    p.add_argument("--json", action="store_true", help="the item as JSON")
+
+    p = sub.add_parser("decide", help="decide a queued item")
+    add_home(p)
+    p.add_argument("item_id", metavar="ITEM_ID")
+    _add_decision(p, with_value=True)
+
+    p = sub.add_parser("link", help="decide whether two records (department:source_record_id) are one person")
+    add_home(p)
+    p.add_argument("records", nargs=2, metavar="RECORD")
+    _add_decision(p, with_value=False)
+
+
+def _add_decision(p: argparse.ArgumentParser, *, with_value: bool) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--same", dest="decision", action="store_const", const="same", help="one and the same person")
+    g.add_argument("--different", dest="decision", action="store_const", const="different", help="different people")
+    if with_value:
+        g.add_argument("--value", metavar="VALUE", help="the value the golden record should hold (conflict items)")
+        g.add_argument("--dismiss", dest="decision", action="store_const", const="dismiss", help="nothing to do")
+    # Checked by the decisions module (not argparse) so that empty values get the same clear message.
+    p.add_argument("--by", metavar="NAME", help="who decides (required)")
+    p.add_argument("--reason", metavar="TEXT", help="why (required; kept with the decision)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from registry.home import Home
+    from registry.review import ReviewError
+
+    home = Home.at(args.home)
+    try:
+        return {"list": _list, "show": _show, "decide": _decide, "link": _link}[args.review_command](home, args)
+    except ReviewError as e:
+        print(f"registry review: {e}", file=sys.stderr)
+        return 2
+
+
+def _list(home, args) -> int:
+    from registry.review import published
+
+    items = published.list_items(home, kind=args.kind, street=args.street, community=args.community,
+                                 status=None if args.all else "open", limit=args.limit)
+    if args.json:
+        print(items.to_json(orient="records", force_ascii=False, date_format="iso"))
+        return 0
+    if items.empty:
+        print("no open review items" if not args.all else "no review items")
+        return 0
+    for row in items.itertuples(index=False):  # a page of items for a terminal, not a data path
+        place = "/".join(x for x in (row.street, row.community) if isinstance(x, str)) or "—"
+        print(f"{row.item_id}  {row.kind:<17} p{row.priority}  {row.status:<7}  {place}  {row.summary}")
+    print(f"{len(items)} item(s)")
+    return 0
+
+
+def _show(home, args) -> int:
+    from registry.review import evidence, published
+
+    item = published.get_item(home, args.item_id)
+    if args.json:
+        print(json.dumps(item, ensure_ascii=False, default=str, indent=2))
+    else:
+        sys.stdout.write(evidence.render_item(item))
+    return 0
+
+
+def _decide(home, args) -> int:
+    from registry.review.decisions import record_decision
+
+    decision = "value" if args.value is not None else args.decision
+    row = record_decision(home, item_id=args.item_id, decision=decision, value=args.value,
+                          decided_by=args.by, reason=args.reason)
+    print(f"decided {args.item_id}: {_describe(row)} by {row['decided_by']} (decision {row['decision_id']}); "
+          "it applies from the next run")
+    return 0
+
+
+def _link(home, args) -> int:
+    from registry.review.decisions import record_decision
+
+    row = record_decision(home, decision=args.decision, record_l=args.records[0], record_r=args.records[1],
+                          decided_by=args.by, reason=args.reason)
+    print(f"linked {row['record_l']} and {row['record_r']}: {row['decision']} by {row['decided_by']} "
+          f"(decision {row['decision_id']}); it applies from the next run")
+    return 0
+
+
+def _describe(row: dict) -> str:
+    return f"value {row['attribute']} = {row['value']}" if row["decision"] == "value" else row["decision"]

@@ -1,0 +1,132 @@
+"""Two generated nights through `registry run`, as a data engineer runs them.
+
+The second night runs incrementally and must equal a full rebuild; unchanged people keep their
+resident_id; the run history counts the changes; a corrupted delivery leaves the registry in place.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from registry.cli import main
+
+pytestmark = pytest.mark.slow
+
+PEOPLE = 3000
+NIGHT1, NIGHT2, NIGHT3 = "2026-11-19", "2026-11-20", "2026-11-21"
+
+
+def _registry(home: Path, sql: str, params=None):
+    con = duckdb.connect(str(home / "published" / "registry.duckdb"), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _partition(home: Path) -> dict[str, frozenset[str]]:
+    rows = _registry(home, "SELECT resident_id, list(department || ':' || source_record_id) FROM crosswalk GROUP BY 1")
+    return {rid: frozenset(members) for rid, members in rows}
+
+
+@pytest.fixture(scope="module")
+def nights(tmp_path_factory):
+    root = tmp_path_factory.mktemp("nightly")
+    landing = root / "landing"
+    truth = root / "truth"
+    assert main(["generate", "--people", str(PEOPLE), "--date", NIGHT1, "--out", str(landing), "--seed", "11",
+                 "--truth", str(truth / f"{NIGHT1}.csv")]) == 0
+    assert main(["generate", "--people", str(PEOPLE), "--date", NIGHT2, "--out", str(landing), "--seed", "11",
+                 "--truth", str(truth / f"{NIGHT2}.csv"), "--previous", str(landing / NIGHT1)]) == 0
+    return root, landing, truth
+
+
+@pytest.fixture(scope="module")
+def incremental_home(nights, tmp_path_factory, monkeypatch_module):
+    root, landing, _ = nights
+    home = tmp_path_factory.mktemp("home_incremental")
+    monkeypatch_module.setenv("DAGSTER_HOME", str(home / "dagster"))
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT1]) == 0
+    first = _partition(home)
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT2]) == 0
+    return home, first
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def test_second_night_runs_incrementally_and_is_published(incremental_home):
+    home, _ = incremental_home
+    modes = dict(_registry(home, "SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE status = 'published'"))
+    assert modes == {NIGHT1: "full", NIGHT2: "incremental"}
+
+
+def test_incremental_night_equals_a_full_rebuild(nights, incremental_home, tmp_path_factory):
+    _, landing, _ = nights
+    home, _ = incremental_home
+    rebuilt = tmp_path_factory.mktemp("home_rebuilt")
+    assert main(["run", "--home", str(rebuilt), "--landing", str(landing), "--date", NIGHT1]) == 0
+    assert main(["run", "--home", str(rebuilt), "--landing", str(landing), "--date", NIGHT2, "--full-rebuild"]) == 0
+    incremental, full = _partition(home), _partition(rebuilt)
+    assert set(incremental.values()) == set(full.values())
+    # The same people under the same IDs, too.
+    assert incremental == full
+
+
+def test_unchanged_people_keep_their_resident_id(incremental_home):
+    home, first = incremental_home
+    second = _partition(home)
+    by_members = {members: rid for rid, members in second.items()}
+    unchanged = [(rid, members) for rid, members in first.items() if members in by_members]
+    assert len(unchanged) > PEOPLE * 0.8
+    moved = [(rid, by_members[m]) for rid, m in unchanged if by_members[m] != rid]
+    assert moved == []
+
+
+def test_run_history_counts_the_changes(incremental_home):
+    home, first = incremental_home
+    stats = json.loads(_registry(home, "SELECT stats FROM runs WHERE extract_date = ?", [NIGHT2])[0][0])
+    before = set().union(*first.values())
+    after = set().union(*_partition(home).values())
+    counted = stats["standardised_records"]["changes"]
+    new = sum(v for k, v in counted.items() if k.endswith(".new"))
+    removed = sum(v for k, v in counted.items() if k.endswith(".removed"))
+    assert new == len(after - before)
+    assert removed == len(before - after)
+    assert {"created", "merged", "split", "retired"} <= set(stats["residents"]["ids"])
+
+
+def test_corrupted_delivery_leaves_the_published_registry_in_place(nights, incremental_home, capsys):
+    _, landing, _ = nights
+    home, _ = incremental_home
+    shutil.copytree(landing / NIGHT2, landing / NIGHT3)
+    for folder in (landing / NIGHT3).iterdir():
+        for f in folder.iterdir():
+            if f.name != "manifest.json":
+                f.rename(f.with_name(f.name.replace(NIGHT2.replace("-", ""), NIGHT3.replace("-", ""))))
+        manifest = folder / "manifest.json"
+        if manifest.exists():
+            m = json.loads(manifest.read_text(encoding="utf-8"))
+            m["extract_date"], m["file"] = NIGHT3, m["file"].replace(NIGHT2.replace("-", ""), NIGHT3.replace("-", ""))
+            manifest.write_text(json.dumps(m, ensure_ascii=False), encoding="utf-8")
+    labour = landing / NIGHT3 / "labour"
+    data = next(p for p in labour.iterdir() if p.suffix == ".jsonl")
+    (labour / "manifest.json").write_text(json.dumps({
+        "department": "labour", "extract_date": NIGHT3, "file": data.name, "rows": 10 ** 6, "sha256": "0" * 64}),
+        encoding="utf-8")
+    published = home / "published" / "registry.duckdb"
+    before = published.read_bytes()
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3]) != 0
+    err = capsys.readouterr().err
+    assert "labour" in err and data.name in err
+    assert published.read_bytes() == before
+    assert _registry(home, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'")[0][0] == NIGHT2
