@@ -1,0 +1,128 @@
+"""Standardisation: the four departments' raw snapshots -> one canonical record shape, `records`.
+
+    summary = standardise(con)              # incremental: only new and changed records are standardised
+    summary = standardise(con, full=True)   # rebuild `records` from the raw snapshots
+
+Writes `records`, `record_changes` and appends value-level notes to `quarantine` (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import duckdb
+
+from registry.departments import DEPARTMENTS
+from registry.standardise import addresses, names, notes, records
+from registry.standardise.changes import CHANGES_DDL, detect_changes, table_exists
+
+__all__ = ["standardise", "StandardiseSummary", "DepartmentSummary"]
+
+
+@dataclass
+class DepartmentSummary:
+    standardised: int = 0
+    new: int = 0
+    changed: int = 0
+    removed: int = 0
+    value_notes: dict[str, int] = field(default_factory=dict)  # reason -> count
+
+
+@dataclass
+class StandardiseSummary:
+    full: bool
+    departments: dict[str, DepartmentSummary]
+    skipped: list[str]  # departments without a raw table: their records are left as they were
+    seconds: float = 0.0
+    distinct_names: int = 0
+    distinct_addresses: int = 0
+
+    @property
+    def standardised(self) -> int:
+        return sum(d.standardised for d in self.departments.values())
+
+    def as_dict(self) -> dict:
+        return {"full": self.full, "skipped": self.skipped, "seconds": round(self.seconds, 2),
+                "departments": {k: vars(v) for k, v in self.departments.items()}}
+
+
+def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> StandardiseSummary:
+    started = time.perf_counter()
+    present = [d for d in DEPARTMENTS if table_exists(con, records.raw_table(d))]
+    skipped = [d for d in DEPARTMENTS if d not in present]
+    full = full or not table_exists(con, "records")
+
+    summary = StandardiseSummary(full=full, departments={d: DepartmentSummary() for d in present},
+                                 skipped=skipped)
+    if not present:
+        con.execute(CHANGES_DDL)
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    if full:
+        con.execute("CREATE OR REPLACE TEMP TABLE _std_input AS "
+                    + " UNION ALL ".join(records.input_select(d) for d in present))
+        con.execute(CHANGES_DDL)
+        con.execute("INSERT INTO record_changes SELECT record_uid, department, 'new' FROM _std_input")
+    else:
+        detect_changes(con, present)
+        con.execute("CREATE OR REPLACE TEMP TABLE _std_input AS " + " UNION ALL ".join(
+            records.input_select(d, f"{records.record_uid_sql(d)} IN (SELECT record_uid FROM record_changes "
+                                    f"WHERE change IN ('new', 'changed'))") for d in present))
+
+    con.execute("CREATE OR REPLACE TEMP TABLE _std_names AS SELECT name_raw FROM _std_input "
+                "UNION SELECT former_name_raw FROM _std_input")
+    summary.distinct_names = names.build_name_lookup(con, "_std_names", "_name_lookup")
+    con.execute("CREATE OR REPLACE TEMP TABLE _std_addresses AS SELECT hukou_address_raw AS address_raw "
+                "FROM _std_input UNION SELECT current_address_raw FROM _std_input")
+    summary.distinct_addresses = addresses.build_address_lookup(con, "_std_addresses", "_address_lookup")
+
+    con.execute("CREATE OR REPLACE TEMP TABLE _std_stage AS " + records.stage4_select(
+        "(" + records.stage3_select("(" + records.stage2_select(
+            "(" + records.stage_select("_std_input") + ")") + ")") + ")"))
+    standardised = records.with_disagreements(
+        records.records_select("_std_stage", "_name_lookup", "_address_lookup"))
+
+    if full:
+        kept = ""
+        if skipped and table_exists(con, "records"):
+            # A department without a raw table keeps its earlier records even on a rebuild.
+            con.execute("CREATE OR REPLACE TEMP TABLE _std_kept AS SELECT * FROM records WHERE department IN ("
+                        + ", ".join(f"'{d}'" for d in skipped) + ")")
+            kept = "UNION ALL BY NAME SELECT * FROM _std_kept"
+        con.execute(f"CREATE OR REPLACE TABLE records AS {standardised} {kept}")
+        value_notes = notes.append_value_notes(con, "_std_stage", "records")
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _std_records AS {standardised}")
+        value_notes = notes.append_value_notes(con, "_std_stage", "_std_records")
+        con.execute("DELETE FROM records WHERE record_uid IN (SELECT record_uid FROM record_changes "
+                    "WHERE change IN ('changed', 'removed'))")
+        con.execute("INSERT INTO records BY NAME SELECT * FROM _std_records")
+        _refresh_provenance(con, present)
+
+    for d, change, n in con.execute("SELECT department, change, count(*) FROM record_changes GROUP BY ALL").fetchall():
+        setattr(summary.departments[d], change, n)
+    for d, n in con.execute("SELECT department, count(*) FROM _std_stage GROUP BY ALL").fetchall():
+        summary.departments[d].standardised = n
+    for (d, reason), n in value_notes.items():
+        summary.departments[d].value_notes[reason] = n
+    for t in ("_std_input", "_std_names", "_std_addresses", "_std_stage", "_std_records", "_name_lookup",
+              "_address_lookup", "_raw_hashes", "_std_kept", "_value_notes", "_name_clean", "_name_simp",
+              "_name_simplified", "_name_pinyin", "_surname_readings",
+              "_gaz_variant", "_gaz_district", "_gaz_city"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _refresh_provenance(con: duckdb.DuckDBPyConnection, departments: list[str]) -> None:
+    """Unchanged records keep their standardised values but point at the latest delivery's file and line."""
+    for d in departments:
+        con.execute(f"""UPDATE records SET extract_date = CAST(r._extract_date AS DATE), source_file = r._source_file,
+                                       source_line = CAST(r._source_line AS BIGINT)
+            FROM {records.raw_table(d)} r
+            WHERE records.record_uid = {records.record_uid_sql(d, "r")}
+              AND (records.extract_date IS DISTINCT FROM CAST(r._extract_date AS DATE)
+                   OR records.source_line IS DISTINCT FROM CAST(r._source_line AS BIGINT)
+                   OR records.source_file IS DISTINCT FROM r._source_file)""")

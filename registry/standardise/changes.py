@@ -1,0 +1,37 @@
+"""Change detection between the department's current snapshot and the records already standardised."""
+
+from __future__ import annotations
+
+import duckdb
+
+from registry.departments import RECORD_KEYS
+from registry.standardise.records import q, raw_table, record_hash_sql, record_uid_sql
+
+CHANGES_DDL = "CREATE OR REPLACE TABLE record_changes (record_uid VARCHAR, department VARCHAR, change VARCHAR)"
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
+                       [name]).fetchone()[0] > 0
+
+
+def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> None:
+    """Rewrite `record_changes` for the given departments: new / changed / removed against the existing
+    `records` (by record_hash). Record keys are unique in a raw snapshot (ingestion quarantines duplicates)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _raw_hashes (record_uid VARCHAR, department VARCHAR, "
+                "record_hash VARCHAR)")
+    for d in departments:
+        key = q(RECORD_KEYS[d])
+        con.execute(f"""INSERT INTO _raw_hashes
+            SELECT {record_uid_sql(d)}, '{d}', {record_hash_sql(d)} FROM {raw_table(d)}
+            WHERE {key} IS NOT NULL""")
+    con.execute(CHANGES_DDL)
+    in_scope = ", ".join(f"'{d}'" for d in departments) or "NULL"
+    con.execute(f"""INSERT INTO record_changes
+        SELECT coalesce(h.record_uid, r.record_uid), coalesce(h.department, r.department),
+               CASE WHEN r.record_uid IS NULL THEN 'new' WHEN h.record_uid IS NULL THEN 'removed'
+                    ELSE 'changed' END
+        FROM _raw_hashes h
+        FULL OUTER JOIN (SELECT record_uid, department, record_hash FROM records
+                         WHERE department IN ({in_scope})) r ON r.record_uid = h.record_uid
+        WHERE h.record_hash IS DISTINCT FROM r.record_hash""")

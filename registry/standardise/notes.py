@@ -1,0 +1,65 @@
+"""Value-level quarantine notes: a value the department delivered that could not be standardised.
+
+The record is kept with the standardised value NULL (or, for a failing check character, kept and flagged);
+the note names the delivery file, line, record key, the department's own field name and the raw value.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from registry.standardise.records import SOURCE_FIELDS
+
+QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (extract_date DATE, department VARCHAR, file VARCHAR,
+    line BIGINT, record_key VARCHAR, field VARCHAR, value VARCHAR, reason VARCHAR)"""
+
+# (input column, reason, condition over s = staged input and r = standardised record)
+CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("id_number_raw", "id_number_malformed", "r.id_number_form = 'malformed'"),
+    ("id_number_raw", "id_number_bad_check", "r.id_number_form = 'bad_check'"),
+    ("id_number_raw", "id_number_impossible_birth_date",
+     "r.id_number IS NOT NULL AND r.id_number_form <> 'bad_check' AND r.id_birth_date IS NULL"),
+    ("id_number_raw", "id_number_implausible",
+     "r.id_number_form IN ('valid', 'converted15') AND r.id_birth_date IS NOT NULL AND NOT r.id_number_valid"),
+    ("birth_date_raw", "impossible_date", "s.birth_status = 'impossible'"),
+    ("birth_date_raw", "unparseable_date", "s.birth_status = 'unparseable'"),
+    ("status_change_date_raw", "unusable_date",
+     "s.status_change_date_raw IS NOT NULL AND r.status_change_date IS NULL"),
+    ("approval_date_raw", "unusable_date", "s.approval_date_raw IS NOT NULL AND r.approval_date IS NULL"),
+    ("unemployment_date_raw", "unusable_date",
+     "s.unemployment_date_raw IS NOT NULL AND r.unemployment_date IS NULL"),
+    ("record_updated_at_raw", "unusable_timestamp",
+     "s.record_updated_at_raw IS NOT NULL AND r.record_updated_at IS NULL "
+     "AND s.department NOT IN ('public_security', 'civil_affairs')"),  # there it is the date noted above
+    ("phone_raw", "unusable_phone", "nullif(trim(s.phone_raw), '') IS NOT NULL AND r.phone IS NULL"),
+    ("sex_raw", "unknown_sex_value",
+     "nullif(trim(s.sex_raw), '') IS NOT NULL AND r.sex IS NULL AND trim(s.sex_raw) NOT IN ('0', '9', '未知', '未说明')"),
+    ("disability_cert", "malformed_disability_cert",
+     "s.disability_cert IS NOT NULL AND r.disability_id_number IS NULL"),
+    ("monthly_amount_raw", "malformed_amount", "s.monthly_amount_raw IS NOT NULL AND r.monthly_amount IS NULL"),
+    ("children_count_raw", "malformed_count", "s.children_count_raw IS NOT NULL AND r.children_count IS NULL"),
+)
+
+
+def _field_sql(column: str) -> str:
+    whens = " ".join(f"WHEN '{d}' THEN '{f[column]}'" for d, f in SOURCE_FIELDS.items() if column in f)
+    return f"CASE s.department {whens} END" if whens else "NULL"
+
+
+def append_value_notes(con: duckdb.DuckDBPyConnection, staged: str, standardised: str) -> dict[tuple[str, str], int]:
+    """Append one quarantine row per unusable value of the rows in `standardised`;
+    returns (department, reason) -> number of notes."""
+    con.execute(QUARANTINE_DDL)
+    selects = [
+        f"""SELECT s.extract_date, s.department, s.source_file AS file, s.source_line AS line,
+                   s.source_record_id AS record_key, {_field_sql(col)} AS field,
+                   CAST(s.{col} AS VARCHAR) AS value, '{reason}' AS reason
+            FROM {staged} s JOIN {standardised} r USING (record_uid) WHERE {cond}"""
+        for col, reason, cond in CHECKS
+    ]
+    con.execute("CREATE OR REPLACE TEMP TABLE _value_notes AS " + " UNION ALL ".join(selects))
+    con.execute("INSERT INTO quarantine (extract_date, department, file, line, record_key, field, value, reason) "
+                "SELECT CAST(extract_date AS DATE), department, file, line, record_key, field, value, reason "
+                "FROM _value_notes")
+    rows = con.execute("SELECT department, reason, count(*) FROM _value_notes GROUP BY ALL").fetchall()
+    return {(d, r): n for d, r, n in rows}
