@@ -18,17 +18,19 @@ from registry.run_state import RunState
 class RegistryHome(ConfigurableResource):
     """The registry HOME folder and the landing zone the departments deliver to."""
 
-    # Defaults come from the environment so that `dagster dev`, the daemon and `registry run` agree.
-    home: str = os.environ.get("REGISTRY_HOME", "registry_home")
-    landing: str = os.environ.get("REGISTRY_LANDING", "")  # empty: HOME/landing
+    # Empty means "from the environment when the run starts" ($REGISTRY_HOME, $REGISTRY_LANDING), so that
+    # `dagster dev`, the daemon and `registry run` agree without a second configuration.
+    home: str = ""
+    landing: str = ""
 
     @property
     def paths(self) -> Home:
-        return Home.at(self.home)
+        return Home.at(self.home or None)
 
     @property
     def landing_path(self) -> Path:
-        return Path(self.landing).resolve() if self.landing else self.paths.landing
+        landing = self.landing or os.environ.get("REGISTRY_LANDING", "")
+        return Path(landing).resolve() if landing else self.paths.landing
 
 
 class Night(ConfigurableResource):

@@ -45,7 +45,8 @@ def deliveries_landed_sensor(context: SensorEvaluationContext, registry: Registr
     now = dt.datetime.now(ZoneInfo(TIMEZONE))
     ready = nights_ready(registry.landing_path, done, now)
     if not ready:
-        return SkipReason("no night is complete or past its cutoff")
+        yield SkipReason("no night is complete or past its cutoff")
+        return
     for date, missing in ready:
         requested.add(date)
         yield RunRequest(run_key=f"nightly-{date}", run_config=night_run_config(date),

@@ -32,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
     os.environ["REGISTRY_HOME"] = str(home.root)
     if args.landing:
         os.environ["REGISTRY_LANDING"] = str(Path(args.landing).resolve())
+    else:
+        os.environ.pop("REGISTRY_LANDING", None)
+    # Run history goes to HOME/dagster, where `make dagster` shows it, unless DAGSTER_HOME says otherwise.
     os.environ.setdefault("DAGSTER_HOME", str(home.dagster_home))
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
