@@ -5,7 +5,6 @@ they fail the check with ERROR severity and nothing downstream runs, so the publ
 The rest warn. The suites themselves live in expectations/ and run through registry.quality.
 """
 
-from __future__ import annotations
 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue,
                      asset_check)

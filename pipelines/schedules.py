@@ -1,6 +1,5 @@
 """02:00 Asia/Shanghai: merge the night that just ended."""
 
-from __future__ import annotations
 
 import datetime as dt
 

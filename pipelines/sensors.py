@@ -1,7 +1,6 @@
 """Start the merge as soon as a night's deliveries have all landed, or at the cutoff with what has landed;
 and keep the ledger of runs that failed."""
 
-from __future__ import annotations
 
 import datetime as dt
 import json

@@ -1,6 +1,5 @@
 """Stage 1: the departments' deliveries for the night, loaded as raw snapshots."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, asset
 

@@ -1,6 +1,5 @@
 """Stage 3: the linkage model, scored record pairs, and records grouped into persons."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 

@@ -1,6 +1,5 @@
 """Stage 6: the published registry, checked and swapped in atomically; then the run's state is kept."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 

@@ -1,6 +1,5 @@
 """Stage 4: residents — stable IDs, golden records by survivorship, lineage and history."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, asset
 

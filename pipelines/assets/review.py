@@ -1,6 +1,5 @@
 """Stage 5: the quality officers' review queue for the night."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, asset
 

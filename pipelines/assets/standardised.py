@@ -1,6 +1,5 @@
 """Stage 2: every department's records in one canonical shape."""
 
-from __future__ import annotations
 
 from dagster import AssetExecutionContext, AssetKey, asset
 
