@@ -1,0 +1,215 @@
+"""Stable resident IDs: today's clusters mapped onto yesterday's residents, with merge/split events.
+
+Yesterday's `crosswalk` says which resident every record belonged to. Each old resident is "held"
+by the cluster that now contains most of its records (ties: the smallest record_uid). A cluster
+holding one old resident keeps its ID; a cluster holding several is a MERGE: the oldest resident
+(created_date, then ID) survives and the others are retired with `merged_into` pointing at it.
+Records of an old resident found outside its holding cluster were SPLIT off: their cluster keeps
+whatever ID it holds itself, or gets a new one. Clusters of brand-new records get new IDs; old
+residents none of whose records remain are retired.
+
+IDs are 'R' + 10 digits (the departments' own keys are two letters + 10 digits), issued from the
+largest number ever written to `resident_ids`, which keeps every ID forever: never reused.
+Everything is set-based SQL; nothing loops over records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import duckdb
+
+ID_PREFIX = "R"
+ID_DIGITS = 10
+
+RESIDENT_IDS_DDL = """
+CREATE TABLE IF NOT EXISTS resident_ids (
+    resident_id VARCHAR PRIMARY KEY,
+    status VARCHAR NOT NULL,            -- active | retired
+    created_run_id VARCHAR,
+    created_date DATE,
+    retired_run_id VARCHAR,
+    retired_date DATE,
+    merged_into VARCHAR
+)"""
+
+RESIDENT_EVENTS_DDL = """
+CREATE TABLE IF NOT EXISTS resident_events (
+    run_id VARCHAR,
+    extract_date DATE,
+    event VARCHAR,                      -- created | merged | split | retired
+    resident_id VARCHAR,                -- the resident the event happened to (for split: the one that lost records)
+    other_resident_id VARCHAR,          -- merged: the survivor; split: the resident that received the records
+    detail JSON
+)"""
+
+
+@dataclass(frozen=True)
+class IdSummary:
+    created: int      # brand-new residents (no record was known before)
+    merged: int       # residents retired by merging into another
+    split: int        # split events (records of one resident moved to another/new resident)
+    retired: int      # residents whose records all disappeared
+    unchanged: int    # residents keeping their ID with exactly the same records
+    kept: int         # residents keeping their ID (unchanged or not)
+    new_ids: int      # IDs issued tonight (created + split-off residents)
+    active: int       # residents after tonight
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+        [name]).fetchone()[0] > 0
+
+
+def format_resident_id(number: int) -> str:
+    return f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
+
+
+def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_date: str) -> IdSummary:
+    """Write `crosswalk`, extend `resident_ids`, append `resident_events` for today's `clusters`."""
+    con.execute(RESIDENT_IDS_DDL)
+    con.execute(RESIDENT_EVENTS_DDL)
+    # A rerun of the same run (same copy of the state) must not double its events.
+    con.execute("DELETE FROM resident_events WHERE run_id = ?", [run_id])
+
+    if table_exists(con, "crosswalk"):
+        con.execute("CREATE OR REPLACE TEMP TABLE _prev_crosswalk AS "
+                    "SELECT record_uid, resident_id FROM crosswalk")
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _prev_crosswalk (record_uid VARCHAR, resident_id VARCHAR)")
+
+    # Parts: the records of each old resident, per cluster they now sit in.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _parts AS
+        SELECT p.resident_id AS old_id, c.cluster_id, count(*) AS n_records, min(c.record_uid) AS first_uid
+        FROM clusters c JOIN _prev_crosswalk p USING (record_uid)
+        GROUP BY ALL""")
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _holders AS
+        SELECT old_id, cluster_id, n_records
+        FROM (SELECT *, row_number() OVER (PARTITION BY old_id ORDER BY n_records DESC, first_uid) AS rn
+              FROM _parts)
+        WHERE rn = 1""")
+    # Per cluster, the old residents it holds; the oldest survives.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _claims AS
+        SELECT h.cluster_id, h.old_id, h.n_records,
+               row_number() OVER (PARTITION BY h.cluster_id
+                                  ORDER BY i.created_date NULLS LAST, h.old_id) AS seniority
+        FROM _holders h LEFT JOIN resident_ids i ON i.resident_id = h.old_id""")
+
+    next_number = con.execute(
+        f"SELECT coalesce(max(TRY_CAST(substr(resident_id, {len(ID_PREFIX) + 1}) AS BIGINT)), 0) "
+        "FROM resident_ids").fetchone()[0] + 1
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _assign AS
+        WITH cl AS (SELECT DISTINCT cluster_id FROM clusters),
+        kept AS (SELECT cluster_id, old_id AS resident_id FROM _claims WHERE seniority = 1),
+        fresh AS (
+            SELECT cl.cluster_id,
+                   '{ID_PREFIX}' || lpad(CAST(? + row_number() OVER (ORDER BY cl.cluster_id) - 1 AS VARCHAR),
+                                         {ID_DIGITS}, '0') AS resident_id
+            FROM cl ANTI JOIN kept USING (cluster_id))
+        SELECT cluster_id, resident_id, FALSE AS is_new FROM kept
+        UNION ALL
+        SELECT cluster_id, resident_id, TRUE AS is_new FROM fresh""", [next_number])
+
+    # Events -------------------------------------------------------------------------------------
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _events AS
+        -- merged: every claimed old resident but the oldest
+        SELECT 'merged' AS event, c.old_id AS resident_id, a.resident_id AS other_resident_id,
+               json_object('records', c.n_records) AS detail
+        FROM _claims c JOIN _assign a USING (cluster_id) WHERE c.seniority > 1
+        UNION ALL
+        -- split: records of an old resident outside its holding cluster
+        SELECT 'split', p.old_id, a.resident_id,
+               json_object('records', p.n_records, 'to_new_resident', a.is_new)
+        FROM _parts p ANTI JOIN _holders h USING (old_id, cluster_id)
+        JOIN _assign a USING (cluster_id)
+        UNION ALL
+        -- created: a new ID whose cluster holds no previously known record
+        SELECT 'created', a.resident_id, NULL, json_object('records', count(*))
+        FROM _assign a JOIN clusters c USING (cluster_id)
+        WHERE a.is_new AND a.cluster_id NOT IN (SELECT cluster_id FROM _parts)
+        GROUP BY a.resident_id
+        UNION ALL
+        -- retired: an active resident none of whose records remain
+        SELECT 'retired', i.resident_id, NULL, json_object('reason', 'no records left')
+        FROM resident_ids i
+        WHERE i.status = 'active'
+          AND i.resident_id NOT IN (SELECT old_id FROM _holders)""")
+    con.execute("""
+        INSERT INTO resident_events
+        SELECT ?, CAST(? AS DATE), event, resident_id, other_resident_id, detail FROM _events""",
+                [run_id, extract_date])
+
+    # resident_ids: issue the new IDs, retire the merged and the vanished -------------------------
+    con.execute("""
+        INSERT INTO resident_ids
+        SELECT resident_id, 'active', ?, CAST(? AS DATE), NULL, NULL, NULL FROM _assign WHERE is_new""",
+                [run_id, extract_date])
+    con.execute("""
+        UPDATE resident_ids SET status = 'retired', retired_run_id = ?, retired_date = CAST(? AS DATE),
+               merged_into = e.other_resident_id
+        FROM _events e
+        WHERE e.event IN ('merged', 'retired') AND e.resident_id = resident_ids.resident_id""",
+                [run_id, extract_date])
+
+    # crosswalk ----------------------------------------------------------------------------------
+    write_crosswalk(con)
+
+    counts = dict(con.execute("SELECT event, count(*) FROM _events GROUP BY event").fetchall())
+    kept, unchanged = con.execute("""
+        WITH prev_size AS (SELECT resident_id, count(*) AS n FROM _prev_crosswalk GROUP BY ALL),
+        now AS (SELECT a.resident_id, count(*) AS n,
+                       count(*) FILTER (WHERE p.resident_id = a.resident_id) AS n_same
+                FROM _assign a JOIN clusters c USING (cluster_id)
+                LEFT JOIN _prev_crosswalk p USING (record_uid)
+                WHERE NOT a.is_new GROUP BY ALL)
+        SELECT count(*), count(*) FILTER (WHERE now.n = now.n_same AND now.n = prev_size.n)
+        FROM now JOIN prev_size USING (resident_id)""").fetchone()
+    new_ids, active = con.execute(
+        "SELECT count(*) FILTER (WHERE is_new), count(*) FROM _assign").fetchone()
+    for t in ("_prev_crosswalk", "_parts", "_holders", "_claims", "_assign", "_events"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return IdSummary(created=counts.get("created", 0), merged=counts.get("merged", 0),
+                     split=counts.get("split", 0), retired=counts.get("retired", 0),
+                     unchanged=int(unchanged or 0), kept=int(kept or 0), new_ids=int(new_ids),
+                     active=int(active))
+
+
+def write_crosswalk(con: duckdb.DuckDBPyConnection) -> None:
+    """crosswalk from `_assign` (cluster -> resident). match_probability: the record's strongest link
+    to another record of the same resident (an officer's 'same' decision counts as 1.0); 1.0 for a
+    resident of one record; NULL if the record reached its resident only through others."""
+    has_links = table_exists(con, "links")
+    has_decisions = table_exists(con, "link_decisions")
+    edges = []
+    if has_links:
+        edges += ["SELECT record_uid_l AS u, record_uid_r AS v, match_probability AS p FROM links",
+                  "SELECT record_uid_r, record_uid_l, match_probability FROM links"]
+    if has_decisions:
+        edges += ["SELECT record_uid_l, record_uid_r, 1.0 FROM link_decisions WHERE same",
+                  "SELECT record_uid_r, record_uid_l, 1.0 FROM link_decisions WHERE same"]
+    edges_sql = " UNION ALL ".join(edges) or "SELECT NULL::VARCHAR AS u, NULL::VARCHAR AS v, NULL::DOUBLE AS p WHERE FALSE"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE crosswalk AS
+        WITH e AS ({edges_sql}),
+        best AS (
+            SELECT e.u AS record_uid, max(e.p) AS p
+            FROM e JOIN clusters cu ON cu.record_uid = e.u JOIN clusters cv ON cv.record_uid = e.v
+            WHERE cu.cluster_id = cv.cluster_id
+            GROUP BY e.u)
+        SELECT r.department, r.source_record_id, c.record_uid, a.resident_id,
+               CAST(CASE WHEN c.cluster_size = 1 THEN 1.0 ELSE best.p END AS DOUBLE) AS match_probability
+        FROM clusters c
+        JOIN _assign a USING (cluster_id)
+        JOIN records r USING (record_uid)
+        LEFT JOIN best USING (record_uid)
+        ORDER BY a.resident_id, c.record_uid""")
+

@@ -1,0 +1,326 @@
+"""Golden records: one value per attribute per resident, chosen by the rules in survivorship.yaml.
+
+For each attribute, the candidate records of a resident are ranked by a window function whose ORDER
+BY is built from the YAML criteria; the first-ranked record supplies all of the attribute's columns.
+The first criterion on which the winner differs from the runner-up is the lineage `rule` (with
+`agreement` when every candidate carries the same value, `only_source`/`completeness` when there is
+one candidate). Officers' `value_overrides` are applied last, above every rule.
+
+Writes `residents`, `lineage` and `conflicts`; reads `records` and `crosswalk` (so run
+`assign_resident_ids` first), `resident_ids` and `value_overrides` when present.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from registry.residents.stable_ids import table_exists
+
+log = logging.getLogger(__name__)
+
+RULES_PATH = Path(__file__).with_name("survivorship.yaml")
+CRITERIA = ("validity", "trust", "completeness", "recency")
+
+# Golden columns users look at first (INTERFACES.md), in this order; the rest follow.
+LEADING_COLUMNS = ("resident_id", "id_number", "name", "sex", "birth_date", "ethnicity", "hukou_address",
+                   "current_address", "phone", "status")
+
+OFFICER_RULE = "officer_decision"
+
+
+
+class SurvivorshipConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SurvivorshipSummary:
+    residents: int
+    lineage_rows: int
+    conflicts: int
+    overrides_applied: int
+    overrides_unmatched: int   # resident or attribute not found
+    overrides_rejected: int    # value could not be read as the attribute's type
+    rules_decided: dict        # rule -> number of golden values it decided
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=8)
+def _read_rules(path: str, mtime: float) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        rules = yaml.safe_load(fh)
+    attrs = rules.get("attributes") or {}
+    if not attrs:
+        raise SurvivorshipConfigError(f"{path}: no 'attributes'")
+    seen: dict[str, str] = {}
+    for name, spec in attrs.items():
+        for key in ("columns", "present", "rank"):
+            if not spec.get(key):
+                raise SurvivorshipConfigError(f"{path}: attribute {name!r} needs {key!r}")
+        for col in spec["columns"]:
+            if col in seen:
+                raise SurvivorshipConfigError(
+                    f"{path}: column {col!r} is taken by both {seen[col]!r} and {name!r}")
+            seen[col] = name
+        for i, crit in enumerate(spec["rank"]):
+            if not isinstance(crit, dict) or len(crit) != 1 or next(iter(crit)) not in CRITERIA:
+                raise SurvivorshipConfigError(
+                    f"{path}: attribute {name!r} rank #{i + 1} must be one of {CRITERIA}, got {crit!r}")
+    return rules
+
+
+def load_rules(rules_path: str | Path | None = None) -> dict:
+    path = Path(rules_path or RULES_PATH)
+    return _read_rules(str(path), path.stat().st_mtime)
+
+
+def _q(s: str) -> str:
+    return "'" + str(s).replace("'", "''") + "'"
+
+
+def _criterion_sql(crit: dict) -> tuple[str, str, str]:
+    """(rule name, key expression, sort direction) of one YAML criterion."""
+    kind, arg = next(iter(crit.items()))
+    if kind == "validity":
+        return "validity", f"CASE WHEN ({arg}) THEN 0 ELSE 1 END", "ASC"
+    if kind == "trust":
+        whens = " ".join(f"WHEN {_q(d)} THEN {i}" for i, d in enumerate(arg))
+        return "trust", f"CASE department {whens} ELSE {len(arg)} END", "ASC"
+    if kind == "completeness":
+        return "completeness", " + ".join(f"CAST({c} IS NOT NULL AS INTEGER)" for c in arg), "DESC"
+    return "recency", str(arg), "DESC NULLS LAST"
+
+
+def _winners(con: duckdb.DuckDBPyConnection, attr: str, spec: dict) -> str:
+    """Temp table `_win_<attr>`: the winning record per resident and the rule that decided."""
+    table = f"_win_{attr}"
+    crits = [_criterion_sql(c) for c in spec["rank"]]
+    keys = ", ".join(f"{expr} AS _k{i}" for i, (_, expr, _) in enumerate(crits))
+    order = ", ".join(f"_k{i} {d}" for i, (_, _, d) in enumerate(crits)) + ", record_uid"
+    cols = spec["columns"]
+    where = f"({spec['present']})"
+    if spec.get("departments"):
+        where += f" AND department IN ({', '.join(_q(d) for d in spec['departments'])})"
+    # What "the same value" means for `agreement`: all of the attribute's columns.
+    value = "CAST(" + cols[0] + " AS VARCHAR)" if len(cols) == 1 else \
+        "concat_ws('|', " + ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in cols) + ")"
+    decided = " ".join(
+        f"WHEN w._k{i} IS DISTINCT FROM r2._k{i} THEN {_q(name)}" for i, (name, _, _) in enumerate(crits))
+    # Candidates ranked once; only the winner and the runner-up are kept.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _ranked AS
+        SELECT * FROM (
+            SELECT resident_id, record_uid, department, source_record_id, {', '.join(cols)}, {keys},
+                   row_number() OVER w AS _rn, count(*) OVER p AS _n,
+                   min({value}) OVER p IS NOT DISTINCT FROM max({value}) OVER p AS _agree
+            FROM _member WHERE {where}
+            WINDOW p AS (PARTITION BY resident_id), w AS (PARTITION BY resident_id ORDER BY {order}))
+        WHERE _rn <= 2""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT w.resident_id, w.record_uid, w.department, w.source_record_id,
+               {', '.join('w.' + c for c in cols)},
+               CASE WHEN w._n = 1 AND m.n_records = 1 THEN 'only_source'
+                    WHEN w._n = 1 THEN 'completeness'
+                    WHEN w._agree THEN 'agreement'
+                    {decided}
+                    ELSE 'tie_break' END AS rule
+        FROM _ranked w
+        LEFT JOIN _ranked r2 ON r2.resident_id = w.resident_id AND r2._rn = 2
+        JOIN _member_count m ON m.resident_id = w.resident_id
+        WHERE w._rn = 1""")
+    con.execute("DROP TABLE _ranked")
+    return table
+
+
+def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path | None = None
+                         ) -> SurvivorshipSummary:
+    """Write `residents`, `lineage` and `conflicts` from `records` + `crosswalk`."""
+    rules = load_rules(rules_path)
+    attrs: dict = rules["attributes"]
+    depts: list[str] = rules.get("departments", [])
+    status_map: dict = rules.get("status_values", {})
+    active_assistance = rules.get("assistance_active_values", [])
+
+    con.execute("""CREATE OR REPLACE TEMP TABLE _member AS
+                   SELECT x.resident_id, r.* FROM records r JOIN crosswalk x USING (record_uid)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _member_count AS
+                   SELECT resident_id, count(*) AS n_records FROM _member GROUP BY ALL""")
+    wins = {attr: _winners(con, attr, spec) for attr, spec in attrs.items()}
+
+    # Aggregated department facts --------------------------------------------------------------
+    per_dept = ", ".join(f"count(*) FILTER (WHERE department = {_q(d)})::INTEGER AS {d}_records" for d in depts)
+    active_list = ", ".join(_q(v) for v in active_assistance) or "NULL"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _facts AS
+        SELECT resident_id,
+               list_sort(list_distinct(list(department))) AS departments,
+               count(*)::INTEGER AS record_count,
+               {per_dept},
+               coalesce(list_sort(list_distinct(
+                   list(assistance_kind) FILTER (WHERE assistance_status IN ({active_list})
+                                                  AND assistance_kind IS NOT NULL))), []) AS assistance_kinds,
+               sum(monthly_amount) FILTER (WHERE assistance_status IN ({active_list})) AS assistance_amount_total
+        FROM _member GROUP BY resident_id""")
+
+    # residents ---------------------------------------------------------------------------------
+    status_case = " ".join(f"WHEN {_q(k)} THEN {_q(v)}" for k, v in status_map.items())
+    has_status = "status" in attrs
+    status_expr = (f"CASE WHEN w_status.resident_id IS NULL THEN {_q(rules.get('status_unregistered', 'unregistered'))} "
+                   f"ELSE CASE w_status.person_status {status_case} "
+                   f"ELSE {_q(rules.get('status_unknown', 'unknown'))} END END"
+                   if has_status else _q(rules.get("status_unregistered", "unregistered")))
+    selected: dict[str, str] = {"resident_id": "ids.resident_id"}
+    for attr, spec in attrs.items():
+        for col in spec["columns"]:
+            selected[col] = f"w_{attr}.{col}"
+    selected["status"] = status_expr
+    fact_cols = ["departments", "record_count"] + [f"{d}_records" for d in depts] + \
+                ["assistance_kinds", "assistance_amount_total"]
+    for col in fact_cols:
+        selected[col] = f"f.{col}"
+    order = [c for c in LEADING_COLUMNS if c in selected] + [c for c in selected if c not in LEADING_COLUMNS]
+    joins = "\n".join(f"LEFT JOIN {t} w_{a} ON w_{a}.resident_id = ids.resident_id" for a, t in wins.items())
+    con.execute(f"""
+        CREATE OR REPLACE TABLE residents AS
+        SELECT {', '.join(f'{selected[c]} AS {c}' for c in order)}
+        FROM (SELECT DISTINCT resident_id FROM crosswalk) ids
+        {joins}
+        LEFT JOIN _facts f ON f.resident_id = ids.resident_id
+        ORDER BY ids.resident_id""")
+
+    # lineage: one row per golden value ---------------------------------------------------------
+    parts = []
+    for attr, spec in attrs.items():
+        for col in spec["columns"]:
+            value = f"CAST({col} AS VARCHAR)"
+            parts.append(f"SELECT resident_id, {_q(col)} AS attribute, {value} AS value, department, "
+                         f"source_record_id, rule FROM {wins[attr]} WHERE {col} IS NOT NULL")
+    parts.append("""SELECT r.resident_id, 'status', r.status, w.department, w.source_record_id,
+                           CASE WHEN w.resident_id IS NULL THEN 'no_public_security_record' ELSE w.rule END
+                    FROM residents r LEFT JOIN """ + (wins["status"] if has_status else "(SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS department, NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS rule WHERE FALSE)") +
+                 " w USING (resident_id)")
+    parts.append(f"""SELECT resident_id, 'assistance_kinds', assistance_kind, department, source_record_id, 'aggregate'
+                     FROM _member WHERE assistance_status IN ({active_list}) AND assistance_kind IS NOT NULL""")
+    parts.append(f"""SELECT resident_id, 'assistance_amount_total', CAST(monthly_amount AS VARCHAR), department,
+                            source_record_id, 'aggregate'
+                     FROM _member WHERE assistance_status IN ({active_list}) AND monthly_amount IS NOT NULL""")
+    con.execute("CREATE OR REPLACE TABLE lineage AS " + "\nUNION ALL\n".join(parts))
+    con.execute("ALTER TABLE lineage ADD COLUMN decision_id VARCHAR")
+
+    applied, unmatched, rejected = _apply_overrides(con, attrs)
+    n_conflicts = _write_conflicts(con)
+
+    residents_n = con.execute("SELECT count(*) FROM residents").fetchone()[0]
+    lineage_n = con.execute("SELECT count(*) FROM lineage").fetchone()[0]
+    decided = dict(con.execute("SELECT rule, count(*) FROM lineage GROUP BY rule ORDER BY rule").fetchall())
+    for t in ["_member", "_member_count", "_facts", *wins.values()]:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return SurvivorshipSummary(residents=residents_n, lineage_rows=lineage_n, conflicts=n_conflicts,
+                               overrides_applied=applied, overrides_unmatched=unmatched,
+                               overrides_rejected=rejected, rules_decided=decided)
+
+
+def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, int, int]:
+    """Officers' value decisions replace the golden value (latest decision per resident and attribute;
+    a resident retired by a merge is followed to its survivor)."""
+    if not table_exists(con, "value_overrides"):
+        return 0, 0, 0
+    follow = ("SELECT resident_id, merged_into FROM resident_ids WHERE merged_into IS NOT NULL"
+              if table_exists(con, "resident_ids") else
+              "SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS merged_into WHERE FALSE")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _overrides AS
+        WITH RECURSIVE m AS ({follow}),
+        chain(start_id, resident_id, depth) AS (
+            SELECT resident_id, resident_id, 0 FROM (SELECT DISTINCT resident_id FROM value_overrides)
+            UNION ALL
+            SELECT c.start_id, m.merged_into, c.depth + 1
+            FROM chain c JOIN m ON m.resident_id = c.resident_id WHERE c.depth < 100),
+        final AS (SELECT start_id, arg_max(resident_id, depth) AS resident_id FROM chain GROUP BY start_id)
+        SELECT f.resident_id, o.attribute, o.value, o.decision_id, o.decided_by, o.decided_at
+        FROM value_overrides o JOIN final f ON f.start_id = o.resident_id
+        QUALIFY row_number() OVER (PARTITION BY f.resident_id, o.attribute
+                                   ORDER BY o.decided_at DESC, o.decision_id DESC) = 1""")
+    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                             "WHERE table_schema = 'main' AND table_name = 'residents'").fetchall())
+    total = con.execute("SELECT count(*) FROM _overrides").fetchone()[0]
+    applied = rejected = 0
+    # One UPDATE per distinct attribute: a handful of names, never a loop over residents.
+    for (attribute,) in con.execute("SELECT DISTINCT attribute FROM _overrides ORDER BY 1").fetchall():
+        if attribute == "resident_id" or attribute not in types or types[attribute].endswith("[]"):
+            log.warning("value_overrides: attribute %r is not a golden column; ignored", attribute)
+            continue
+        typ = types[attribute]
+        cond = (f"o.attribute = {_q(attribute)} AND o.resident_id = residents.resident_id "
+                f"AND TRY_CAST(o.value AS {typ}) IS NOT NULL")
+        n_ok, n_bad = con.execute(f"""
+            SELECT count(*) FILTER (WHERE TRY_CAST(o.value AS {typ}) IS NOT NULL),
+                   count(*) FILTER (WHERE TRY_CAST(o.value AS {typ}) IS NULL)
+            FROM _overrides o JOIN residents r USING (resident_id) WHERE o.attribute = ?""",
+                                  [attribute]).fetchone()
+        rejected += n_bad
+        if not n_ok:
+            continue
+        extra = ""
+        if attribute == "birth_date":  # a decided date is a full date
+            extra = (", birth_year = year(TRY_CAST(o.value AS DATE)), birth_month = month(TRY_CAST(o.value AS DATE)),"
+                     " birth_date_precision = 'day'")
+        con.execute(f"UPDATE residents SET {attribute} = TRY_CAST(o.value AS {typ}){extra} "
+                    f"FROM _overrides o WHERE {cond}")
+        con.execute(f"""DELETE FROM lineage WHERE attribute = ? AND resident_id IN
+                        (SELECT resident_id FROM _overrides o WHERE o.attribute = ?
+                         AND TRY_CAST(o.value AS {typ}) IS NOT NULL)""", [attribute, attribute])
+        con.execute(f"""INSERT INTO lineage
+                        SELECT o.resident_id, o.attribute, CAST(TRY_CAST(o.value AS {typ}) AS VARCHAR), NULL, NULL,
+                               '{OFFICER_RULE}', o.decision_id
+                        FROM _overrides o JOIN residents r USING (resident_id)
+                        WHERE o.attribute = ? AND TRY_CAST(o.value AS {typ}) IS NOT NULL""", [attribute])
+        applied += n_ok
+    con.execute("DROP TABLE IF EXISTS _overrides")
+    return applied, total - applied - rejected, rejected
+
+
+def _write_conflicts(con: duckdb.DuckDBPyConnection) -> int:
+    """`conflicts`: residents whose records disagree on birth date, sex or (valid) identity number.
+
+    Only comparable values are compared: a year-month birth date conflicts with a full date only
+    when the months differ. Mistyped identity numbers (failing the check) are typos, not
+    conflicts. `values` is JSON {value: ["department:source_record_id", ...]}.
+    """
+    con.execute("""
+        CREATE OR REPLACE TABLE conflicts AS
+        WITH v AS (
+            SELECT resident_id, 'birth_date' AS attribute,
+                   coalesce(strftime(birth_date, '%Y-%m-%d'), printf('%04d-%02d', birth_year, birth_month)) AS value,
+                   department || ':' || source_record_id AS record
+            FROM _member WHERE birth_year IS NOT NULL AND birth_month IS NOT NULL
+            UNION ALL
+            SELECT resident_id, 'sex', sex, department || ':' || source_record_id FROM _member WHERE sex IS NOT NULL
+            UNION ALL
+            SELECT resident_id, 'id_number', id_number, department || ':' || source_record_id
+            FROM _member WHERE id_number IS NOT NULL AND id_number_valid),
+        births AS (
+            SELECT resident_id FROM _member
+            WHERE birth_year IS NOT NULL AND birth_month IS NOT NULL
+            GROUP BY resident_id
+            HAVING count(DISTINCT birth_date) > 1 OR count(DISTINCT (birth_year, birth_month)) > 1),
+        disagree AS (
+            SELECT resident_id, 'birth_date' AS attribute FROM births
+            UNION ALL
+            SELECT resident_id, attribute FROM v WHERE attribute <> 'birth_date'
+            GROUP BY ALL HAVING count(DISTINCT value) > 1),
+        grouped AS (
+            SELECT v.resident_id, v.attribute, v.value, list(v.record ORDER BY v.record) AS records
+            FROM v JOIN disagree USING (resident_id, attribute) GROUP BY ALL)
+        SELECT resident_id, attribute, CAST(json_group_object(value, records) AS JSON) AS "values"
+        FROM grouped GROUP BY ALL ORDER BY resident_id, attribute""")
+    return con.execute("SELECT count(*) FROM conflicts").fetchone()[0]
