@@ -1,0 +1,266 @@
+"""Load a department's nightly delivery into raw_<department>, recording the outcome.
+
+One call per department per run. The newest delivery up to the run's extract date that loads
+cleanly replaces raw_<department>; a rejected or missing night leaves the snapshot standing.
+Row-level problems go to `quarantine`; the outcome goes to `deliveries`.
+
+Quarantine rules (row-level: the row is NOT loaded):
+  wrong_field_count / unparseable_row   CSV row that does not split into the header's fields
+  invalid_json / not_a_json_object      JSON Lines line that is not a JSON object (the rest loads)
+  missing_record_key                    no record key
+  duplicate_record_key                  key seen on an earlier line of the same delivery: the first
+                                        occurrence is loaded, every later one quarantined (so the
+                                        record stays present and no spurious "removed" appears)
+Value-level note (the row IS loaded, as delivered):
+  record_key_format                     key not <prefix> + 10 digits; still unique and stable, so usable
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from registry.departments import COLUMNS, DEPARTMENTS, RECORD_KEYS
+from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
+                                          deliveries_for, earlier_deliveries, read_manifest, sha256_of)
+from registry.departments.readers import _q, read_delivery
+
+__all__ = ["load_department", "load_night", "available_dates", "deliveries_for", "DeliveryOutcome",
+           "ensure_tables", "raw_table", "LOADED", "STALE", "REJECTED", "MISSING"]
+
+KEY_PREFIXES = {"public_security": "GA", "family_planning": "JS", "civil_affairs": "MZ", "labour": "LD"}
+
+# Reasons written by ingestion (the part before ':'); standardisation writes its own.
+ROW_REASONS = ("wrong_field_count", "unparseable_row", "invalid_json", "not_a_json_object",
+               "missing_record_key", "duplicate_record_key")
+NOTE_REASONS = ("record_key_format",)
+
+LOADED, STALE, REJECTED, MISSING = "loaded", "stale", "rejected", "missing"
+
+DELIVERIES_DDL = """CREATE TABLE IF NOT EXISTS deliveries (
+    run_extract_date DATE, department VARCHAR, delivery_date DATE, file VARCHAR, status VARCHAR,
+    reason VARCHAR, rows_delivered BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, sha256 VARCHAR)"""
+QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
+    extract_date DATE, department VARCHAR, file VARCHAR, line BIGINT, record_key VARCHAR,
+    field VARCHAR, value VARCHAR, reason VARCHAR)"""
+
+
+@dataclass
+class DeliveryOutcome:
+    """What one load_department call did.
+
+    status          loaded | stale | rejected | missing (see deliveries in ARCHITECTURE.md)
+    delivery_date   date of the delivery standing in raw_<department> afterwards (None: none ever)
+    file            loaded/stale: the standing file; rejected: the refused file; missing: None
+    reason          why (None when loaded cleanly)
+    rows_delivered  data rows in the file loaded by this call (0 when nothing was (re)loaded)
+    rows_loaded     rows standing in raw_<department> afterwards
+    rows_quarantined rows of the file loaded by this call that were not loaded
+    quarantined_by_reason  reason code -> count, row-level and value-level notes, for that file
+    """
+
+    department: str
+    status: str
+    delivery_date: str | None
+    file: str | None
+    reason: str | None
+    rows_delivered: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    sha256: str | None = None
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DELIVERIES_DDL)
+    con.execute(QUARANTINE_DDL)
+
+
+def raw_table(department: str) -> str:
+    return f"raw_{department}"
+
+
+def _ensure_raw(con, department: str) -> None:
+    cols = ", ".join(f"{_q(c)} VARCHAR" for c in COLUMNS[department])
+    con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(department)} "
+                f"({cols}, _source_file VARCHAR, _source_line BIGINT, _extract_date DATE)")
+
+
+def _table_exists(con, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+                            "AND database_name = current_database()",
+                            [name]).fetchall()[0][0])
+
+
+def _standing(con, department: str) -> tuple[str | None, str | None, int]:
+    """(delivery date, file, rows) of the snapshot in raw_<department>, or (None, None, 0)."""
+    if not _table_exists(con, raw_table(department)):
+        return None, None, 0
+    date, file, rows = con.execute(
+        f"SELECT max(_extract_date)::VARCHAR, max(_source_file), count(*) FROM {raw_table(department)}").fetchall()[0]
+    if date is None:  # an empty snapshot: what the deliveries log says stands
+        row = con.execute("""SELECT delivery_date::VARCHAR, file FROM deliveries
+                             WHERE department = ? AND status = 'loaded' ORDER BY run_extract_date DESC LIMIT 1""",
+                          [department]).fetchall()
+        if row:
+            date, file = row[0]
+    return date, file, int(rows)
+
+
+def _begin(con) -> bool:
+    try:
+        con.execute("BEGIN TRANSACTION")
+        return True
+    except duckdb.TransactionException:  # the caller holds a transaction: write inside it
+        return False
+
+
+def _load_file(con, department: str, date: str, path: Path, workdir: Path) -> DeliveryOutcome:
+    """Load one file into raw_<department> or raise DeliveryRejected (leaving raw untouched)."""
+    sha = sha256_of(path)
+    manifest = read_manifest(path)
+    if manifest is not None:
+        check_manifest_identity(manifest, path, department, sha)
+    stage = f"_stage_{department}_{uuid.uuid4().hex[:8]}"
+    try:
+        staged = read_delivery(con, path, department, stage, workdir)
+        if manifest is not None and manifest.rows is not None and manifest.rows != staged.rows_delivered:
+            raise DeliveryRejected(f"{path.name}: does not match its manifest.json: {staged.rows_delivered} data "
+                                   f"rows, manifest says {manifest.rows} (file truncated or corrupt)")
+        key = _q(RECORD_KEYS[department])
+        pattern = f"^{KEY_PREFIXES[department]}[0-9]{{10}}$"
+        con.execute(f"""
+            INSERT INTO {staged.problems}
+            SELECT _source_line, NULL, {_sql(RECORD_KEYS[department])}, NULL,
+                   'missing_record_key: the row has no ' || {_sql(RECORD_KEYS[department])}
+            FROM {stage} WHERE {key} IS NULL""")
+        con.execute(f"""
+            INSERT INTO {staged.problems}
+            SELECT _source_line, {key}, {_sql(RECORD_KEYS[department])}, {key},
+                   'duplicate_record_key: first delivered on line ' || first_line || ', which is loaded'
+            FROM (SELECT _source_line, {key},
+                         min(_source_line) OVER (PARTITION BY {key}) AS first_line
+                  FROM {stage} WHERE {key} IS NOT NULL)
+            WHERE _source_line > first_line""")
+        n_rows_out = con.execute(f"SELECT count(*) FROM {staged.problems}").fetchall()[0][0]
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {stage}_notes AS
+            SELECT _source_line AS line, {key} AS record_key, {_sql(RECORD_KEYS[department])} AS field,
+                   {key} AS value,
+                   'record_key_format: not {KEY_PREFIXES[department]} + 10 digits; loaded as delivered' AS reason
+            FROM {stage} WHERE {key} IS NOT NULL AND NOT regexp_full_match({key}, '{pattern}')""")
+        rows_loaded = staged.rows_delivered - n_rows_out
+        if rows_loaded <= 0:
+            raise DeliveryRejected(f"{path.name}: none of its {staged.rows_delivered} data rows could be loaded")
+
+        cols = ", ".join(_q(c) for c in COLUMNS[department])
+        own = _begin(con)
+        try:
+            con.execute(f"""
+                CREATE OR REPLACE TABLE {raw_table(department)} AS
+                SELECT {cols}, {_sql(path.name)}::VARCHAR AS _source_file, _source_line::BIGINT AS _source_line,
+                       DATE {_sql(date)} AS _extract_date
+                FROM {stage} s
+                WHERE NOT EXISTS (SELECT 1 FROM {staged.problems} q WHERE q.line = s._source_line)
+                ORDER BY _source_line""")
+            codes = ", ".join(_sql(r) for r in ROW_REASONS + NOTE_REASONS)
+            con.execute(f"""DELETE FROM quarantine WHERE department = ? AND file = ?
+                            AND split_part(reason, ':', 1) IN ({codes})""", [department, path.name])
+            for source in (staged.problems, f"{stage}_notes"):
+                con.execute(f"""INSERT INTO quarantine
+                                SELECT DATE {_sql(date)}, {_sql(department)}, {_sql(path.name)},
+                                       line, record_key, field, value, reason
+                                FROM {source} ORDER BY line""")
+            if own:
+                con.execute("COMMIT")
+        except BaseException:
+            if own:
+                con.execute("ROLLBACK")
+            raise
+        by_reason = dict(con.execute(f"""
+            SELECT split_part(reason, ':', 1), count(*) FROM
+              (SELECT reason FROM {staged.problems} UNION ALL SELECT reason FROM {stage}_notes)
+            GROUP BY ALL ORDER BY 1""").fetchall())
+        return DeliveryOutcome(department, LOADED, date, path.name, None, staged.rows_delivered,
+                               rows_loaded, int(n_rows_out), by_reason, sha)
+    finally:
+        for suffix in ("", "_problems", "_notes", "_parsed", "_lines", "_bad", "_rejects", "_scans"):
+            con.execute(f"DROP TABLE IF EXISTS {stage}{suffix}")
+
+
+def _sql(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: str, extract_date: str,
+                    *, workdir: Path | None = None) -> DeliveryOutcome:
+    """Bring raw_<department> up to the run's extract date (YYYY-MM-DD); see the module docstring."""
+    if department not in DEPARTMENTS:
+        raise ValueError(f"unknown department {department!r}; expected one of {DEPARTMENTS}")
+    dt.date.fromisoformat(extract_date)
+    ensure_tables(con)
+    workdir = Path(workdir or tempfile.gettempdir())
+    standing_date, standing_file, _ = _standing(con, department)
+    candidates = earlier_deliveries(Path(landing), department, extract_date)  # newest first
+    tonight = candidates[0] if candidates and candidates[0][0] == extract_date else None
+
+    loaded: DeliveryOutcome | None = None
+    refusals: list[tuple[str, Path, str]] = []
+    for date, path in candidates:
+        if standing_date is not None and date <= standing_date:
+            break  # the snapshot in place is as new as this one: it stands, no reload
+        try:
+            loaded = _load_file(con, department, date, path, workdir)
+            break
+        except DeliveryRejected as exc:
+            refusals.append((date, path, str(exc)))
+
+    _ensure_raw(con, department)
+    now_date, now_file, now_rows = _standing(con, department)
+    stands = (f"the delivery of {now_date} ({now_file}) stands" if now_date
+              else "no earlier delivery loads, raw_" + department + " is empty")
+    refused = "; ".join(r for _, _, r in refusals)
+
+    if tonight is not None and loaded is not None and loaded.delivery_date == extract_date:
+        outcome = loaded
+    elif tonight is not None:
+        outcome = DeliveryOutcome(department, REJECTED, now_date, tonight[1].name,
+                                  f"rejected: {refused}; {stands}")
+    elif now_date is not None:
+        outcome = DeliveryOutcome(department, STALE, now_date, now_file,
+                                  f"no delivery for {extract_date}; {stands}"
+                                  + (f"; also rejected: {refused}" if refused else ""))
+    else:
+        outcome = DeliveryOutcome(department, MISSING, None, None,
+                                  f"no delivery for {extract_date} or before"
+                                  + (f"; rejected: {refused}" if refused else ""))
+    if loaded is not None and outcome is not loaded:  # an earlier delivery was loaded as the fallback
+        outcome.rows_delivered = loaded.rows_delivered
+        outcome.rows_quarantined = loaded.rows_quarantined
+        outcome.quarantined_by_reason = loaded.quarantined_by_reason
+    outcome.rows_loaded = now_rows
+    if outcome.sha256 is None and outcome.file is not None:
+        folder = Path(landing) / (extract_date if outcome.status == REJECTED else now_date) / department
+        if (folder / outcome.file).is_file():
+            outcome.sha256 = sha256_of(folder / outcome.file)
+    _record_delivery(con, extract_date, outcome)
+    return outcome
+
+
+def _record_delivery(con, run_extract_date: str, o: DeliveryOutcome) -> None:
+    con.execute("DELETE FROM deliveries WHERE run_extract_date = ? AND department = ?",
+                [run_extract_date, o.department])
+    con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [run_extract_date, o.department, o.delivery_date, o.file, o.status, o.reason,
+                 o.rows_delivered, o.rows_loaded, o.rows_quarantined, o.sha256])
+
+
+def load_night(con: duckdb.DuckDBPyConnection, landing: Path, extract_date: str,
+               *, workdir: Path | None = None) -> dict[str, DeliveryOutcome]:
+    """All four departments for one night."""
+    return {d: load_department(con, landing, d, extract_date, workdir=workdir) for d in DEPARTMENTS}

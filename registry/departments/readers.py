@@ -1,0 +1,370 @@
+"""Read one delivery file, in its declared format and encoding, into a DuckDB staging table.
+
+Every reader produces the same two temp tables:
+  <stage>           the department's columns (VARCHAR, '' -> NULL) + _source_line BIGINT
+  <stage>_problems  rows that could not be parsed: line, record_key, field, value, reason
+and returns the number of data rows delivered (parsed + unparseable; header and blank lines excluded).
+Whole-file problems (encoding, missing column or sheet, no data rows) raise DeliveryRejected.
+
+Line numbers are physical lines of the file (header = line 1) for CSV and JSON Lines, and sheet
+rows (header = row 1) for XLSX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from registry.departments import (CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY,
+                                  RECORD_KEYS, SHEET_NAME_FAMILY_PLANNING)
+from registry.departments.landing import DeliveryRejected
+
+_CHUNK = 1 << 24  # 16 MiB: bounded memory while transcoding
+_BOM = b"\xef\xbb\xbf"
+_VALUE_CAP = 500  # quarantined raw lines are cut to this many characters
+
+# Declared format and encoding per department (DEPARTMENTS.md).
+FORMATS: dict[str, tuple[str, str]] = {
+    PUBLIC_SECURITY: ("csv", "gb18030"),
+    FAMILY_PLANNING: ("xlsx", ""),
+    CIVIL_AFFAIRS: ("csv", "utf-8-sig"),
+    LABOUR: ("jsonl", "utf-8"),
+}
+
+
+@dataclass
+class Staged:
+    table: str
+    problems: str
+    rows_delivered: int
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------- text files: encoding and newlines
+
+def prepare_text(path: Path, encoding: str, workdir: Path, *, force_copy: bool = False) -> Path:
+    """Check the whole file decodes with its declared encoding; return a UTF-8, '\\n'-terminated,
+    BOM-free file for DuckDB (the original when it already is one, else a transcoded copy)."""
+    declared = "GB18030" if encoding == "gb18030" else "UTF-8"
+    codec = "gb18030" if encoding == "gb18030" else "utf-8"
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    first_line = head.split(b"\n", 1)[0].removeprefix(_BOM)
+    if codec == "gb18030" and not first_line.isascii():
+        # GB18030 decodes almost any byte string, so a UTF-8 file would pass as mojibake: look first.
+        try:
+            first_line.decode("utf-8")
+            raise DeliveryRejected(f"{path.name}: line 1: the file is encoded UTF-8, but the department "
+                                   f"delivers {declared}")
+        except UnicodeDecodeError:
+            pass
+    if codec == "gb18030" and head.startswith(_BOM):
+        raise DeliveryRejected(f"{path.name}: line 1: starts with a UTF-8 byte-order mark, but the "
+                               f"department delivers {declared}")
+
+    needs_copy = force_copy or codec != "utf-8" or head.startswith(_BOM) or b"\r" in head
+    saw_cr = False
+    out_path = Path(tempfile.mkstemp(suffix=".utf8", dir=workdir)[1])
+    lines_before = 0
+    offset = 0
+    pending = b""
+    try:
+        with open(path, "rb") as src, open(out_path, "wb") as dst:
+            first = True
+            while True:
+                block = src.read(_CHUNK)
+                data = pending + block
+                if not data:
+                    break
+                # Cut at the last newline: 0x0A is never inside a multi-byte character in UTF-8
+                # or GB18030, so every piece decodes on its own and errors get exact positions.
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                if cut == 0:
+                    pending = data
+                    continue
+                piece, pending = data[:cut], data[cut:]
+                if first and piece.startswith(_BOM) and codec == "utf-8":
+                    piece = piece[3:]
+                    offset += 3
+                first = False
+                try:
+                    text = piece.decode(codec)
+                except UnicodeDecodeError as exc:
+                    line = lines_before + piece.count(b"\n", 0, exc.start) + 1
+                    hint = (" (is it GB18030?)" if codec == "utf-8" else "")
+                    raise DeliveryRejected(
+                        f"{path.name}: line {line}: bytes {piece[exc.start:exc.start + 4].hex(' ')} at byte "
+                        f"offset {offset + exc.start} are not valid {declared}{hint}") from None
+                lines_before += piece.count(b"\n")
+                offset += len(piece)
+                if b"\r" in piece:
+                    saw_cr = True
+                    text = text.replace("\r\n", "\n")
+                if codec != "utf-8" or needs_copy:
+                    dst.write(text.encode("utf-8"))
+                if not block:
+                    break
+        if not needs_copy:
+            out_path.unlink()
+            # CRs late in the file: copy after all, so that lines end in '\n' only
+            return prepare_text(path, encoding, workdir, force_copy=True) if saw_cr else path
+        return out_path
+    except BaseException:
+        out_path.unlink(missing_ok=True)
+        raise
+
+
+def _read_header(text_path: Path, source: Path) -> list[str]:
+    with open(text_path, encoding="utf-8") as fh:
+        first = fh.readline()
+    if not first.strip():
+        raise DeliveryRejected(f"{source.name}: empty file (no header row, no data rows)")
+    return next(csv.reader(io.StringIO(first.removeprefix("\ufeff").rstrip("\n"))))
+
+
+def _check_columns(header: list[str], department: str, source: Path, where: str) -> None:
+    seen, dupes = set(), []
+    for h in header:
+        if h in seen and h in COLUMNS[department]:
+            dupes.append(h)
+        seen.add(h)
+    if dupes:
+        raise DeliveryRejected(f"{source.name}: {where}: column(s) {', '.join(dupes)} appear twice")
+    missing = [c for c in COLUMNS[department] if c not in seen]
+    if missing:
+        raise DeliveryRejected(f"{source.name}: {where}: required column(s) missing: {', '.join(missing)} "
+                               f"(found: {', '.join(header) or 'none'})")
+
+
+def _physical_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _line_map(con: duckdb.DuckDBPyConnection, text_path: Path, name: str) -> None:
+    """<name>(p, d, is_record): physical line p; d counts line starts outside quotes the way DuckDB's
+    CSV rejects number lines (blank lines counted, newlines inside quoted values not)."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH lines AS (
+            SELECT ordinality AS p, line,
+                   coalesce(length(line) - length(replace(line, '"', '')), 0) AS quotes
+            FROM read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false,
+                          auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false)
+                 WITH ORDINALITY),
+        parity AS (
+            SELECT p, line, coalesce(sum(quotes) OVER (ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING
+                                                       AND 1 PRECEDING), 0) % 2 = 1 AS continuation
+            FROM lines)
+        SELECT p, row_number() OVER (ORDER BY p) AS d, line IS NOT NULL AND trim(line) <> '' AS is_record
+        FROM parity WHERE NOT continuation""")
+
+
+def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: str, workdir: Path) -> Staged:
+    text_path = prepare_text(path, encoding, workdir)
+    try:
+        header = _read_header(text_path, path)
+        _check_columns(header, department, path, "line 1 (header)")
+        names = [h if h in COLUMNS[department] else f"_extra_{i}" for i, h in enumerate(header)]
+        columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+        rejects, scans = f"{stage}_rejects", f"{stage}_scans"
+        key = RECORD_KEYS[department]
+        select = ", ".join(f"nullif({_q(c)}, '') AS {_q(c)}" for c in COLUMNS[department])
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {stage}_parsed AS
+            SELECT {select}, ordinality AS _k
+            FROM read_csv({_sql_str(str(text_path))}, columns={columns}, header=true, auto_detect=false,
+                          delim=',', quote='"', escape='"', store_rejects=true,
+                          rejects_table={_sql_str(rejects)}, rejects_scan={_sql_str(scans)},
+                          max_line_size=4194304) WITH ORDINALITY""")
+        parsed = con.execute(f"SELECT count(*) FROM {stage}_parsed").fetchall()[0][0]
+        bad = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchall()[0][0]
+        if _physical_lines(text_path) == 1 + parsed + bad:
+            # every line is the header or one record: line numbers need no map of the file
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage}_lines AS
+                            SELECT range AS p, range AS d, true AS is_record
+                            FROM range(1, {2 + parsed + bad})""")
+        else:  # blank lines or newlines inside quoted values: map them
+            _line_map(con, text_path, f"{stage}_lines")
+    finally:
+        if text_path != path:
+            text_path.unlink(missing_ok=True)
+    key_pos = header.index(key)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage}_bad AS
+        SELECT r.line AS d, min(m.p) AS p, first(r.csv_line) AS csv_line,
+               string_agg(DISTINCT r.error_message, '; ') AS message
+        FROM {rejects} r LEFT JOIN {stage}_lines m ON m.d = r.line
+        GROUP BY r.line""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage} AS
+        WITH good AS (
+            SELECT m.p, row_number() OVER (ORDER BY m.d) AS k
+            FROM {stage}_lines m
+            WHERE m.is_record AND m.d > 1 AND m.d NOT IN (SELECT d FROM {stage}_bad))
+        SELECT s.* EXCLUDE (_k), g.p AS _source_line
+        FROM {stage}_parsed s LEFT JOIN good g ON g.k = s._k""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage}_problems AS
+        SELECT coalesce(p, d)::BIGINT AS line,
+               nullif(trim(split_part(replace(csv_line, chr(10), ''), ',', {key_pos + 1}), '" '), '') AS record_key,
+               NULL::VARCHAR AS field, left(csv_line, {_VALUE_CAP}) AS value,
+               CASE WHEN message ILIKE '%Expected Number of Columns%'
+                    THEN 'wrong_field_count: ' || message ELSE 'unparseable_row: ' || message END AS reason
+        FROM {stage}_bad""")
+    for t in (f"{stage}_parsed", f"{stage}_lines", f"{stage}_bad", rejects, scans):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    rows = con.execute(f"SELECT (SELECT count(*) FROM {stage}) + (SELECT count(*) FROM {stage}_problems)"
+                       ).fetchall()[0][0]
+    if con.execute(f"SELECT count(*) FROM {stage} WHERE _source_line IS NULL").fetchall()[0][0]:
+        raise DeliveryRejected(f"{path.name}: the line numbers of its rows could not be established "
+                               f"(unbalanced quotes?)")
+    return Staged(stage, f"{stage}_problems", int(rows))
+
+
+# ---------------------------------------------------------------- JSON Lines
+
+def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: Path) -> Staged:
+    text_path = prepare_text(path, "utf-8", workdir)
+    key = RECORD_KEYS[department]
+    cols = COLUMNS[department]
+    paths = "[" + ", ".join(_sql_str("$." + '"' + c + '"') for c in cols) + "]"
+    try:
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE {stage}_lines AS
+            SELECT ordinality AS p, line, json_valid(line) AS ok,
+                   CASE WHEN json_valid(line) THEN json_type(line::JSON) END AS kind
+            FROM read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false,
+                          auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false)
+                 WITH ORDINALITY
+            WHERE line IS NOT NULL AND trim(line) <> ''""")
+    finally:
+        if text_path != path:
+            text_path.unlink(missing_ok=True)
+    rows = con.execute(f"SELECT count(*) FROM {stage}_lines").fetchall()[0][0]
+    if rows == 0:
+        raise DeliveryRejected(f"{path.name}: empty file (no data lines)")
+    select = ", ".join(f"nullif(v[{i + 1}], '') AS {_q(c)}" for i, c in enumerate(cols))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage} AS
+        SELECT {select}, p AS _source_line
+        FROM (SELECT p, json_extract_string(line, {paths}) AS v
+              FROM {stage}_lines WHERE ok AND kind = 'OBJECT')""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage}_problems AS
+        SELECT p::BIGINT AS line, regexp_extract(line, '"{key}"\\s*:\\s*"([^"]*)"', 1) AS record_key,
+               NULL::VARCHAR AS field, left(line, {_VALUE_CAP}) AS value,
+               CASE WHEN ok THEN 'not_a_json_object: the line is JSON ' || lower(kind) || ', not an object'
+                    ELSE 'invalid_json: the line is not valid JSON' END AS reason
+        FROM {stage}_lines WHERE NOT ok OR kind <> 'OBJECT'""")
+    con.execute(f"UPDATE {stage}_problems SET record_key = NULL WHERE record_key = ''")
+    con.execute(f"DROP TABLE {stage}_lines")
+    has_key = con.execute(f"SELECT count({_q(key)}) FROM {stage}").fetchall()[0][0]
+    if has_key == 0:
+        raise DeliveryRejected(f"{path.name}: no line carries the record key {key!r} "
+                               f"(wrong file or wrong keys?)")
+    return Staged(stage, f"{stage}_problems", int(rows))
+
+
+# ---------------------------------------------------------------- XLSX
+
+def _column_array(values: tuple) -> pa.Array:
+    """Cell values as strings, verbatim as the sheet shows them ('' stays '' for the NULL rule)."""
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    # Typed cells (numbers, dates) in a text column: a per-cell conversion, only for such columns.
+    import datetime as _dt
+
+    def text(v):
+        if isinstance(v, str):
+            return v
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, _dt.datetime):
+            return v.isoformat(sep=" ") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date().isoformat()
+        if isinstance(v, (_dt.date, _dt.time)):
+            return v.isoformat()
+        return "" if v is None else str(v)
+
+    return pa.array([text(v) for v in values], type=pa.string())
+
+
+def read_xlsx_delivery(con, path: Path, department: str, stage: str, workdir: Path) -> Staged:
+    from python_calamine import CalamineWorkbook
+
+    sheet_name = SHEET_NAME_FAMILY_PLANNING
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several kinds for a file that is not a workbook
+        raise DeliveryRejected(f"{path.name}: not a readable XLSX workbook ({exc})") from None
+    if sheet_name not in workbook.sheet_names:
+        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} missing "
+                               f"(sheets: {', '.join(workbook.sheet_names) or 'none'})")
+    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    workbook.close()
+    # The header is the first non-empty row; row numbers are the sheet's (1-based).
+    header_idx = next((i for i, r in enumerate(rows) if any(v not in ("", None) for v in r)), None)
+    if header_idx is None:
+        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} is empty (no header row, no data rows)")
+    header = [str(v).strip() if v is not None else "" for v in rows[header_idx]]
+    _check_columns(header, department, path, f"sheet {sheet_name!r} row {header_idx + 1} (header)")
+    body = rows[header_idx + 1:]
+    width = len(header)
+    columns = list(zip(*[r + [""] * (width - len(r)) if len(r) < width else r for r in body])) if body \
+        else [()] * width
+    arrays = {c: _column_array(columns[header.index(c)]) for c in COLUMNS[department]}
+    arrays["_source_line"] = pa.array(range(header_idx + 2, header_idx + 2 + len(body)), type=pa.int64())
+    table = pa.table(arrays)
+    del rows, body, columns
+    select = ", ".join(f"nullif({_q(c)}, '') AS {_q(c)}" for c in COLUMNS[department])
+    nonblank = " OR ".join(f"{_q(c)} <> ''" for c in COLUMNS[department])
+    con.register(f"{stage}_arrow", table)
+    try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage} AS
+                        SELECT {select}, _source_line FROM {stage}_arrow WHERE {nonblank}""")
+    finally:
+        con.unregister(f"{stage}_arrow")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage}_problems (line BIGINT, record_key VARCHAR,
+                    field VARCHAR, value VARCHAR, reason VARCHAR)""")
+    n = con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0]
+    if n == 0:
+        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} has a header but no data rows")
+    return Staged(stage, f"{stage}_problems", int(n))
+
+
+def read_delivery(con, path: Path, department: str, stage: str, workdir: Path | None = None) -> Staged:
+    fmt, encoding = FORMATS[department]
+    workdir = Path(workdir or tempfile.gettempdir())
+    if path.stat().st_size == 0:
+        raise DeliveryRejected(f"{path.name}: empty file (0 bytes)")
+    if fmt == "csv":
+        staged = read_csv_delivery(con, path, department, encoding, stage, workdir)
+    elif fmt == "jsonl":
+        staged = read_jsonl_delivery(con, path, department, stage, workdir)
+    else:
+        staged = read_xlsx_delivery(con, path, department, stage, workdir)
+    if staged.rows_delivered == 0:
+        raise DeliveryRejected(f"{path.name}: no data rows")
+    return staged

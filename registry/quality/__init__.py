@@ -1,0 +1,178 @@
+"""Great Expectations quality layer: run a suite stored in expectations/<suite_name>.json on a DataFrame.
+
+Each expectation carries `meta.severity`: `block` (the data must not be used) or `warn` (report it,
+carry on); missing severity means `warn`. Great Expectations is imported lazily (it costs seconds)
+and its ephemeral context is built once per process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+# expectations/ sits at the project root, beside registry/; REGISTRY_EXPECTATIONS overrides it.
+EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS",
+                                       Path(__file__).resolve().parents[2] / "expectations"))
+
+BLOCK = "block"
+WARN = "warn"
+SEVERITIES = (BLOCK, WARN)
+
+__all__ = ["ValidationOutcome", "validate", "load_suite", "suite_columns", "EXPECTATIONS_DIR",
+           "BLOCK", "WARN"]
+
+
+@dataclass
+class ValidationOutcome:
+    suite_name: str
+    success: bool  # False when any blocking expectation failed; warnings never make it False
+    blocking_failures: list[dict] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)  # every expectation, passed or not
+    statistics: dict = field(default_factory=dict)
+
+    def summary(self) -> str:
+        """One line per failed expectation, for logs and Dagster check descriptions."""
+        lines = [f"{self.suite_name}: {'passed' if self.success else 'BLOCKED'}"
+                 f" ({len(self.blocking_failures)} blocking, {len(self.warnings)} warnings)"]
+        for f in self.blocking_failures + self.warnings:
+            lines.append(f"  [{f['severity']}] {f['type']} {f['column'] or ''} {f['description']}".rstrip())
+        return "\n".join(lines)
+
+
+def suite_path(suite_name: str, directory: Path | None = None) -> Path:
+    return Path(directory or EXPECTATIONS_DIR) / f"{suite_name}.json"
+
+
+@lru_cache(maxsize=64)
+def _read_suite(path: str, mtime: float) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        suite = json.load(fh)
+    if not isinstance(suite.get("expectations"), list):
+        raise ValueError(f"{path}: a suite needs an 'expectations' list")
+    for i, exp in enumerate(suite["expectations"]):
+        if "type" not in exp:
+            raise ValueError(f"{path}: expectation #{i} has no 'type'")
+        severity = exp.get("meta", {}).get("severity", WARN)
+        if severity not in SEVERITIES:
+            raise ValueError(f"{path}: expectation #{i} ({exp['type']}) has severity {severity!r}, "
+                             f"expected one of {SEVERITIES}")
+    return suite
+
+
+def load_suite(suite_name: str, directory: Path | None = None) -> dict:
+    """The suite as stored: {"name", "description", "expectations": [{"type", "kwargs", "meta"}]}."""
+    path = suite_path(suite_name, directory)
+    if not path.exists():
+        raise FileNotFoundError(f"no expectation suite {suite_name!r}: {path} does not exist")
+    return _read_suite(str(path), path.stat().st_mtime)
+
+
+def suite_columns(suite: dict) -> list[str]:
+    """Columns the suite's expectations look at (to validate only those: GX on 1M rows is slow)."""
+    cols: list[str] = []
+    for exp in suite["expectations"]:
+        kw = exp.get("kwargs", {})
+        for key in ("column", "column_A", "column_B"):
+            if key in kw and kw[key] not in cols:
+                cols.append(kw[key])
+        for key in ("column_list", "column_set"):
+            for c in kw.get(key) or ():
+                if c not in cols:
+                    cols.append(c)
+    return cols
+
+
+_lock = threading.Lock()
+_batch_definition = None
+
+
+def _whole_dataframe_batch_definition():
+    """One ephemeral GX context per process: pandas datasource, dataframe asset, whole-frame batch."""
+    global _batch_definition
+    with _lock:
+        if _batch_definition is None:
+            os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+
+            config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(),
+                                       analytics_enabled=False,
+                                       progress_bars=ProgressBarsConfig(globally=False))
+            context = gx.get_context(project_config=config, mode="ephemeral")
+            asset = context.data_sources.add_pandas("registry").add_dataframe_asset("dataframe")
+            _batch_definition = asset.add_batch_definition_whole_dataframe("whole_dataframe")
+        return _batch_definition
+
+
+def _gx_suite(suite: dict):
+    import great_expectations as gx
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    expectations = [ExpectationConfiguration(type=e["type"], kwargs=dict(e.get("kwargs", {})),
+                                             meta=dict(e.get("meta", {}))).to_domain_obj()
+                    for e in suite["expectations"]]
+    return gx.ExpectationSuite(name=suite.get("name", "suite"), expectations=expectations)
+
+
+def _result_row(stored: dict, gx_result: dict) -> dict:
+    kwargs = dict(stored.get("kwargs", {}))
+    meta = stored.get("meta", {})
+    result = gx_result.get("result") or {}
+    exc = gx_result.get("exception_info") or {}
+    return {
+        "type": stored["type"],
+        "column": kwargs.get("column"),
+        "kwargs": kwargs,
+        "severity": meta.get("severity", WARN),
+        "description": meta.get("description", ""),
+        "success": bool(gx_result.get("success")),
+        "observed_value": result.get("observed_value"),
+        "element_count": result.get("element_count"),
+        "unexpected_count": result.get("unexpected_count"),
+        "unexpected_percent": result.get("unexpected_percent"),
+        "partial_unexpected_list": list(result.get("partial_unexpected_list") or [])[:20],
+        "exception": exc.get("exception_message") if exc.get("raised_exception") else None,
+    }
+
+
+def validate(df: pd.DataFrame, suite_name: str, *, directory: Path | None = None) -> ValidationOutcome:
+    """Run the suite expectations/<suite_name>.json on df (the whole DataFrame as one batch)."""
+    suite = load_suite(suite_name, directory)
+    batch = _whole_dataframe_batch_definition().get_batch(batch_parameters={"dataframe": df})
+    raw = batch.validate(_gx_suite(suite), result_format="SUMMARY").to_json_dict()
+
+    # GX returns results in its own order; match them back to the stored expectations by
+    # (type, kwargs) so each keeps its severity even if two share a type.
+    def key(type_: str, kwargs: dict) -> str:
+        kw = {k: v for k, v in kwargs.items() if k != "batch_id"}
+        return type_ + json.dumps(kw, sort_keys=True, ensure_ascii=False, default=str)
+
+    by_key: dict[str, list[dict]] = {}
+    for r in raw["results"]:
+        cfg = r["expectation_config"]
+        by_key.setdefault(key(cfg["type"], cfg.get("kwargs", {})), []).append(r)
+
+    results, blocking, warnings = [], [], []
+    for stored in suite["expectations"]:
+        matches = by_key.get(key(stored["type"], stored.get("kwargs", {})))
+        gx_result = matches.pop(0) if matches else {
+            "success": False, "exception_info": {"raised_exception": True,
+                                                 "exception_message": "no result returned by GX"}}
+        row = _result_row(stored, gx_result)
+        results.append(row)
+        if not row["success"]:
+            (blocking if row["severity"] == BLOCK else warnings).append(row)
+
+    stats = dict(raw.get("statistics") or {})
+    stats["rows"] = int(len(df))
+    return ValidationOutcome(suite_name=suite_name, success=not blocking, blocking_failures=blocking,
+                             warnings=warnings, results=results, statistics=stats)

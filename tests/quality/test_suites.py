@@ -1,0 +1,70 @@
+"""The stored department and records suites on small tables: what blocks and what only warns."""
+
+import duckdb
+import pandas as pd
+import pytest
+
+from registry.departments import COLUMNS
+from registry.quality.suites import validate_department, validate_records
+
+
+def _raw(con, department, rows):
+    df = pd.DataFrame([{c: r.get(c) for c in COLUMNS[department]} for r in rows], columns=list(COLUMNS[department]))
+    con.execute(f"CREATE OR REPLACE TABLE raw_{department} AS SELECT * FROM df")
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    yield c
+    c.close()
+
+
+def test_clean_labour_snapshot_passes(con):
+    _raw(con, "labour", [{"GRBH": f"LD{i:010d}", "SFZH": "11010119900307663x", "XB": "1", "JYZT": "就业",
+                          "CSRQ": "1990年03月07日", "CBZT": "参保缴费", "GXSJ": "2026-11-20 08:00:00"}
+                         for i in range(20)])
+    out = validate_department(con, "labour")
+    assert out.success and out.warnings == []
+
+
+def test_sex_outside_vocabulary_only_warns(con):
+    _raw(con, "labour", [{"GRBH": "LD0000000001", "SFZH": "110101199003076638", "XB": "M"}])
+    out = validate_department(con, "labour")
+    assert out.success
+    assert [(w["column"], w["partial_unexpected_list"]) for w in out.warnings] == [("XB", ["M"])]
+
+
+def test_identity_numbers_mostly_unusable_blocks(con):
+    rows = [{"人员编号": f"GA{i:010d}", "公民身份号码": "１１０１０１ １９９００３０７-６６３Ｘ" if i < 2 else "unknown"}
+            for i in range(10)]
+    _raw(con, "public_security", rows)
+    out = validate_department(con, "public_security")
+    assert not out.success
+    assert [f["column"] for f in out.blocking_failures] == ["_id_number_normalised"]
+    assert out.blocking_failures[0]["unexpected_count"] == 8
+
+
+def test_missing_column_and_duplicate_key_block(con):
+    con.execute('CREATE TABLE raw_civil_affairs AS SELECT * FROM (VALUES (\'MZ0000000001\', \'李娜\'), '
+                '(\'MZ0000000001\', \'王芳\')) t("对象编号", "姓名")')
+    out = validate_department(con, "civil_affairs")
+    assert not out.success
+    failed = {(f["type"], f["column"]) for f in out.blocking_failures}
+    assert ("expect_column_to_exist", "证件号码") in failed
+    assert ("expect_column_values_to_be_unique", "对象编号") in failed
+
+
+def test_records_suite_blocks_duplicate_uid_and_bad_sex(con):
+    con.execute("""CREATE TABLE records AS SELECT * FROM (VALUES
+        ('labour:LD0000000001', 'labour', 'LD0000000001', DATE '2026-11-20', 'h1', '11010119900307663X', true, 'valid',
+         '王芳', 'wang fang', '2', DATE '1990-03-07', 1990, 'day', '13800138000', 'mobile', NULL, NULL, NULL),
+        ('labour:LD0000000001', 'labour', 'LD0000000001', DATE '2026-11-20', 'h1', NULL, false, 'missing',
+         '王芳', 'wang fang', 'F', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL))
+        t(record_uid, department, source_record_id, extract_date, record_hash, id_number, id_number_valid,
+          id_number_form, name, name_pinyin, sex, birth_date, birth_year, birth_date_precision, phone, phone_kind,
+          hukou_address, current_address, household_id)""")
+    out = validate_records(con)
+    assert not out.success
+    assert {(f["type"], f["column"]) for f in out.blocking_failures} == {
+        ("expect_column_values_to_be_unique", "record_uid"), ("expect_column_values_to_be_in_set", "sex")}
