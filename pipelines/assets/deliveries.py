@@ -12,17 +12,10 @@ from registry.departments.landing import available_dates
 GROUP = "deliveries"
 
 
-def committed_model_version() -> str:
-    """The committed linkage model's content hash: a changed model means a full rebuild."""
-    import hashlib
-    from importlib import resources
-
-    model = resources.files("registry.linkage") / "model" / "model.json"
-    return hashlib.sha256(model.read_bytes()).hexdigest()[:12] if model.is_file() else "none"
-
-
 @asset(group_name=GROUP, description="Fixes the night this run is for and whether it runs incrementally.")
 def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> None:
+    from registry.linkage.training import load_model
+
     extract_date = night.extract_date
     if not extract_date:
         dates = available_dates(registry.landing_path)
@@ -33,7 +26,7 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
         has_records = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchone()[0] > 0
         last_model = runs.get_meta(con, "model_version") if has_records else None
-        current_model = committed_model_version()
+        current_model = load_model().version
         if night.full_rebuild:
             mode, why = "full", "full rebuild requested"
         elif not has_records:
@@ -57,7 +50,8 @@ def _delivery_asset(department: str):
 
         with run_stage(context, run_db, f"{department}_delivery") as stage:
             extract_date, _ = stage.night
-            outcome = load_department(stage.con, registry.landing_path, department, extract_date)
+            outcome = load_department(stage.con, registry.landing_path, department, extract_date,
+                                      workdir=run_db.state.path.parent)
             stage.stats.update({
                 "status": outcome.status, "delivery_date": str(outcome.delivery_date or ""),
                 "file": str(outcome.file or ""), "reason": outcome.reason or "",

@@ -5,8 +5,14 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
 from pipelines.resources import Night, RegistryHome, RunDatabase
 from pipelines.stage import run_stage, stats_of
+from registry import runs
 
 GROUP = "links"
+
+
+def retrained_model_path(registry: RegistryHome, run_id: str):
+    """A retrained model is kept in HOME/models/; adopting it means committing it over the repo's model."""
+    return registry.paths.root / "models" / f"model-{run_id[:8]}.json"
 
 
 @asset(group_name=GROUP, deps=[AssetKey("standardised_records")],
@@ -17,17 +23,16 @@ def linkage_model(context: AssetExecutionContext, night: Night, registry: Regist
 
     with run_stage(context, run_db, "linkage_model") as stage:
         if night.retrain:
-            out_dir = registry.paths.root / "models"
-            model = training.train_model(stage.con, out_dir=out_dir)
-            chart = out_dir / f"match_weights_{model.version}.html"
-            model.save_match_weights_chart(chart)
-            stage.stats.update({"retrained": True, "model_file": str(model.path), "chart": str(chart)})
+            model = training.train_model(stage.con)
+            path = model.save(retrained_model_path(registry, context.run_id))
+            chart = model.save_match_weights_chart(path.with_suffix(".match_weights.html"))
+            stage.stats.update({"retrained": True, "model_file": str(path), "chart": str(chart)})
             context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
         else:
             model = training.load_model()
             stage.stats["retrained"] = False
         stage.stats["model_version"] = model.version
-        stage.stats["parameters"] = model.parameters()
+        stage.stats["parameters"] = model.parameters().to_dict(orient="records")
 
 
 @asset(group_name=GROUP, deps=[AssetKey("linkage_model")],
@@ -38,9 +43,13 @@ def record_links(context: AssetExecutionContext, night: Night, registry: Registr
 
     with run_stage(context, run_db, "record_links") as stage:
         _, mode = stage.night
-        model = training.load_model(registry.paths.root / "models" if night.retrain else None)
-        summary = prediction.predict_links(stage.con, model, incremental=(mode == "incremental"))
-        stage.stats.update(stats_of(summary))
+        model = (training.load_model(retrained_model_path(registry, context.run_id)) if night.retrain
+                 else training.load_model())
+        scored = prediction.predict_links(stage.con, model,
+                                          changed_uids="record_changes" if mode == "incremental" else None)
+        stage.stats["links_scored"] = scored
+        # The next night compares this with the committed model: a different one forces a full rebuild.
+        runs.set_meta(stage.con, "model_version", model.version)
         stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchone()[0]
 
 
@@ -52,8 +61,5 @@ def person_clusters(context: AssetExecutionContext, registry: RegistryHome, run_
     from registry.review.decisions import load_decisions
 
     with run_stage(context, run_db, "person_clusters") as stage:
-        load_decisions(stage.con, registry.paths.decisions)
-        summary = cluster_records(stage.con)
-        stage.stats.update(stats_of(summary))
-        stage.stats["clusters"] = stage.con.execute(
-            "SELECT count(DISTINCT cluster_id) FROM clusters").fetchone()[0]
+        stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
+        stage.stats["clusters"] = cluster_records(stage.con)

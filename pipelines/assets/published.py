@@ -12,12 +12,9 @@ from registry import runs
        description="HOME/published/registry.duckdb: residents, crosswalk, review queue, runs and the "
                    "department views; blocking quality checks run before the atomic swap.")
 def published_registry(context: AssetExecutionContext, registry: RegistryHome, run_db: RunDatabase) -> None:
-    from registry.linkage.training import load_model
     from registry.publish import publish
 
     home = registry.paths
-    with run_stage(context, run_db, "published_registry") as stage:
-        runs.set_meta(stage.con, "model_version", load_model().version)
     # The ledger row is final before the copy is published, so the registry shows this run as published.
     with run_db.connect() as con:
         stats = runs.finish_run(con, context.run_id, "published", run_message(con, context.run_id))

@@ -22,6 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
     parser.add_argument("--accept-rejected", action="store_true",
                         help="publish even if a delivery is rejected, with that department's previous delivery standing")
+    parser.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     job = defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
                               accept_rejected=args.accept_rejected)
+    config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False,
                                         tags={"registry/trigger": "cli",
@@ -116,8 +118,11 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
     lines.append(f"  residents: {residents} published; " + ", ".join(
         f"{k} {ids.get(k, 0)}" for k in ("created", "merged", "split", "retired")))
     review = stats.get("review_queue") or {}
-    lines.append(f"  review queue: raised {review.get('raised', 0)}, closed {review.get('closed', 0)}, "
-                 f"open {review.get('open_by_kind', {})}")
+    def total(v):
+        return sum(v.values()) if isinstance(v, dict) else (v or 0)
+
+    lines.append(f"  review queue: raised {total(review.get('raised'))}, closed {total(review.get('closed'))}, "
+                 "open " + (", ".join(f"{k} {v}" for k, v in sorted(review.get("open_by_kind", {}).items())) or "none"))
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     lines.append(f"  published: {path}")
