@@ -64,10 +64,10 @@ def _metadata_value(v: Any) -> Any:
 def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str) -> Iterator[Stage]:
     started = time.perf_counter()
     with db.connect() as con:
-        stage = Stage(name=name, con=con, run_id=context.run_id)
+        stage = Stage(name=name, con=con, run_id=context.run.run_id)
         yield stage
         seconds = time.perf_counter() - started
-        runs.record_stage(con, context.run_id, name, seconds, stage.stats)
+        runs.record_stage(con, context.run.run_id, name, seconds, stage.stats)
     metadata = {k: _metadata_value(v) for k, v in stage.stats.items()}
     metadata["seconds"] = MetadataValue.float(round(seconds, 3))
     context.add_output_metadata(metadata)

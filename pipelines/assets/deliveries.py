@@ -35,7 +35,7 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
             mode, why = "full", f"linkage model changed ({last_model} -> {current_model})"
         else:
             mode, why = "incremental", "compared with the last processed snapshots"
-        runs.begin_run(con, registry.paths, context.run_id, extract_date, mode)
+        runs.begin_run(con, registry.paths, context.run.run_id, extract_date, mode)
     context.add_output_metadata({
         "extract_date": extract_date, "mode": mode, "why": why,
         "landing": MetadataValue.path(str(registry.landing_path)),

@@ -24,7 +24,7 @@ def linkage_model(context: AssetExecutionContext, night: Night, registry: Regist
     with run_stage(context, run_db, "linkage_model") as stage:
         if night.retrain:
             model = training.train_model(stage.con)
-            path = model.save(retrained_model_path(registry, context.run_id))
+            path = model.save(retrained_model_path(registry, context.run.run_id))
             chart = model.save_match_weights_chart(path.with_suffix(".match_weights.html"))
             stage.stats.update({"retrained": True, "model_file": str(path), "chart": str(chart)})
             context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
@@ -43,7 +43,7 @@ def record_links(context: AssetExecutionContext, night: Night, registry: Registr
 
     with run_stage(context, run_db, "record_links") as stage:
         _, mode = stage.night
-        model = (training.load_model(retrained_model_path(registry, context.run_id)) if night.retrain
+        model = (training.load_model(retrained_model_path(registry, context.run.run_id)) if night.retrain
                  else training.load_model())
         scored = prediction.predict_links(stage.con, model,
                                           changed_uids="record_changes" if mode == "incremental" else None)

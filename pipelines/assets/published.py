@@ -17,8 +17,8 @@ def published_registry(context: AssetExecutionContext, registry: RegistryHome, r
     home = registry.paths
     # The ledger row is final before the copy is published, so the registry shows this run as published.
     with run_db.connect() as con:
-        stats = runs.finish_run(con, context.run_id, "published", run_message(con, context.run_id))
-        result = publish(con, home, context.run_id)
+        stats = runs.finish_run(con, context.run.run_id, "published", run_message(con, context.run.run_id))
+        result = publish(con, home, context.run.run_id)
         con.execute("CHECKPOINT")
     run_db.state.promote()
     context.add_output_metadata({

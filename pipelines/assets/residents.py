@@ -17,7 +17,7 @@ def residents(context: AssetExecutionContext, run_db: RunDatabase) -> None:
 
     with run_stage(context, run_db, "residents") as stage:
         extract_date, _ = stage.night
-        stage.stats["ids"] = stats_of(assign_resident_ids(stage.con, context.run_id, extract_date))
+        stage.stats["ids"] = stats_of(assign_resident_ids(stage.con, context.run.run_id, extract_date))
         stage.stats["survivorship"] = stats_of(build_golden_records(stage.con))
         stage.stats["history"] = stats_of(record_history(stage.con, extract_date))
         stage.stats["residents"] = stage.con.execute("SELECT count(*) FROM residents").fetchone()[0]
