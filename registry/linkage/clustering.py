@@ -1,0 +1,144 @@
+"""Grouping linked records into persons: connected components with officers' constraints.
+
+1. Edges: links at or above the threshold, plus officers' "same" decisions (must-link), minus
+   pairs officers decided "different".
+2. Connected components in SQL (label propagation with pointer jumping, on integer node ids).
+3. Components that break a constraint — an officer's cannot-link pair, or two different valid
+   identity numbers each consistent with its record's sex and birth date (two such numbers are
+   two people: e.g. twins chained together through a third record without a number) — are
+   re-clustered in Python: edges in descending probability, union-find refusing any union that
+   would break a constraint. Only the few offending components go through Python.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from registry.linkage import backend
+from registry.linkage.model import MATCH_THRESHOLD
+
+_MAX_ITERATIONS = 100
+
+
+def _edges(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
+    has_decisions = backend.table_exists(con, "link_decisions")
+    decisions = ("SELECT record_uid_l, record_uid_r, same FROM link_decisions" if has_decisions else
+                 "SELECT NULL::VARCHAR AS record_uid_l, NULL::VARCHAR AS record_uid_r, NULL::BOOLEAN AS same LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_decisions AS {decisions}")
+    con.execute("""CREATE OR REPLACE TEMP TABLE cl_nodes AS
+        SELECT record_uid, CAST(row_number() OVER (ORDER BY record_uid) AS INTEGER) AS node,
+               CASE WHEN id_number_form = 'valid' AND NOT coalesce(birth_disagrees_id, false)
+                         AND NOT coalesce(sex_disagrees_id, false) THEN id_number END AS identity
+        FROM records""")
+    # probability 2.0 marks must-link edges so that they are always united first
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_edges AS
+        WITH e AS (
+            SELECT record_uid_l, record_uid_r, match_probability AS p FROM links
+            WHERE match_probability >= {float(threshold)}
+              AND (record_uid_l, record_uid_r) NOT IN (SELECT record_uid_l, record_uid_r FROM cl_decisions WHERE NOT same)
+            UNION ALL
+            SELECT least(record_uid_l, record_uid_r), greatest(record_uid_l, record_uid_r), 2.0 FROM cl_decisions WHERE same)
+        SELECT a.node AS a, b.node AS b, max(e.p) AS p
+        FROM e JOIN cl_nodes a ON a.record_uid = e.record_uid_l JOIN cl_nodes b ON b.record_uid = e.record_uid_r
+        GROUP BY ALL""")
+
+
+def _components(con: duckdb.DuckDBPyConnection) -> None:
+    """cl_label(node, label): label = smallest node of the node's connected component."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE cl_adj AS
+        SELECT a AS node, b AS nb FROM cl_edges UNION ALL SELECT b, a FROM cl_edges""")
+    con.execute("CREATE OR REPLACE TEMP TABLE cl_label AS SELECT node, node AS label FROM cl_nodes")
+    for _ in range(_MAX_ITERATIONS):
+        con.execute("""CREATE OR REPLACE TEMP TABLE cl_step AS
+            WITH hop AS (
+                SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label
+                FROM cl_label l LEFT JOIN cl_adj a ON a.node = l.node LEFT JOIN cl_label n ON n.node = a.nb
+                GROUP BY l.node, l.label)
+            -- pointer jumping: adopt the label of one's label, halving chains each round
+            SELECT h.node, least(h.label, j.label) AS label FROM hop h JOIN hop j ON j.node = h.label""")
+        changed = con.execute("""SELECT count(*) FROM cl_step s JOIN cl_label l USING (node)
+                                 WHERE s.label <> l.label""").fetchall()[0][0]
+        con.execute("CREATE OR REPLACE TEMP TABLE cl_label AS SELECT * FROM cl_step")
+        if changed == 0:
+            return
+    raise RuntimeError(f"connected components did not converge in {_MAX_ITERATIONS} rounds")
+
+
+def _offending_components(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return [r[0] for r in con.execute("""
+        SELECT label FROM cl_label JOIN cl_nodes USING (node)
+        GROUP BY label HAVING count(DISTINCT identity) > 1
+        UNION
+        SELECT a.label FROM cl_decisions d
+            JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_label a ON a.node = na.node
+            JOIN cl_nodes nb ON nb.record_uid = d.record_uid_r JOIN cl_label b ON b.node = nb.node
+        WHERE NOT d.same AND a.label = b.label""").fetchall()]
+
+
+def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFrame:
+    """New labels for the nodes of offending components (Python over those components only)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE cl_bad AS SELECT unnest(?::INTEGER[]) AS label", [labels])
+    nodes = con.execute("""SELECT n.node, n.identity
+                            FROM cl_label l JOIN cl_bad USING (label) JOIN cl_nodes n USING (node)""").fetchall()
+    edges = con.execute("""SELECT e.a, e.b FROM cl_edges e JOIN cl_label l ON l.node = e.a JOIN cl_bad USING (label)
+                           ORDER BY e.p DESC, e.a, e.b""").fetchall()
+    cannot = con.execute("""SELECT na.node, nb.node FROM cl_decisions d
+        JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_nodes nb ON nb.record_uid = d.record_uid_r
+        WHERE NOT d.same""").fetchall()
+    must = {(a, b) for a, b in con.execute("""SELECT na.node, nb.node FROM cl_decisions d
+        JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_nodes nb ON nb.record_uid = d.record_uid_r
+        WHERE d.same""").fetchall()}
+
+    parent = {n: n for n, _ in nodes}
+    # per root: the valid, self-consistent identity numbers held, and members (for cannot-links)
+    held = {n: ({identity} if identity else set()) for n, identity in nodes}
+    members = {n: {n} for n in parent}
+    forbid: dict[int, set[int]] = {}
+    for a, b in cannot:
+        if a in parent and b in parent:
+            forbid.setdefault(a, set()).add(b)
+            forbid.setdefault(b, set()).add(a)
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        officer_says_same = (a, b) in must or (b, a) in must
+        if not officer_says_same and held[ra] and held[rb] and held[ra] != held[rb]:
+            continue  # would give one person two different valid identity numbers
+        small, large = (ra, rb) if len(members[ra]) < len(members[rb]) else (rb, ra)
+        if any(forbid.get(m, set()) & members[large] for m in members[small]):
+            continue  # an officer said these are different people
+        parent[small] = large
+        members[large] |= members.pop(small)
+        held[large] |= held.pop(small)
+    return pd.DataFrame({"node": list(parent), "label": [min(members[find(n)]) for n in parent]},
+                        dtype="int32")
+
+
+def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD) -> int:
+    """Write `clusters` (record_uid, cluster_id, cluster_size) from `links`; returns the number of clusters."""
+    _edges(con, threshold)
+    _components(con)
+    offending = _offending_components(con)
+    if offending:
+        relabel = _recluster(con, offending)
+        con.register("cl_relabel", relabel)
+        con.execute("""CREATE OR REPLACE TEMP TABLE cl_label AS
+            SELECT l.node, coalesce(r.label, l.label) AS label FROM cl_label l LEFT JOIN cl_relabel r USING (node)""")
+        con.unregister("cl_relabel")
+    con.execute("DROP TABLE IF EXISTS clusters")
+    con.execute("""CREATE TABLE clusters AS
+        SELECT n.record_uid, min(n.record_uid) OVER (PARTITION BY l.label) AS cluster_id,
+               CAST(count(*) OVER (PARTITION BY l.label) AS INTEGER) AS cluster_size
+        FROM cl_nodes n JOIN cl_label l USING (node) ORDER BY n.record_uid""")
+    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_adj", "cl_label", "cl_step", "cl_bad"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    return con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0][0]

@@ -1,0 +1,63 @@
+"""The linkage model's settings: comparisons, blocking rules and every threshold, in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from splink import SettingsCreator, block_on
+
+from registry.linkage.comparisons import all_comparisons
+
+# Lowest match probability of a pair kept in `links` (the rest is noise nobody looks at).
+LINK_FLOOR = 0.01
+# Pairs at or above this probability join two records into one resident.
+MATCH_THRESHOLD = 0.9
+# Links with a probability in [low, high) are uncertain and go to the review queue.
+UNCERTAIN_BAND = (0.5, 0.99)
+
+MODEL_PATH = Path(__file__).parent / "model" / "model.json"
+
+# Columns of `records` the model reads (the rest of `records` never enters Splink).
+MODEL_COLUMNS = (
+    "record_uid", "department", "id_number", "id_number_form", "sex_disagrees_id", "birth_disagrees_id",
+    "name", "name_plain", "name_pinyin", "surname", "given_name", "former_name",
+    "sex", "birth_date", "birth_year", "birth_month", "birth_day", "birth_date_precision",
+    "phone", "household_id",
+    "hukou_address", "hukou_district", "hukou_street", "hukou_community",
+    "current_address", "current_district", "current_street", "current_community",
+)
+
+
+def blocking_rules() -> list:
+    """Several rules, so a record with a missing or mistyped number is still compared. Each rule
+    pairs a name with a birth field (or a rare value) so that common names (张伟) make no huge block."""
+    return [
+        block_on("id_number"),
+        block_on("name_pinyin", "birth_year"),
+        block_on("name_plain", "birth_year", "birth_month"),
+        block_on("surname", "birth_date", "current_street"),
+        block_on("given_name", "birth_date"),
+        block_on("phone", "birth_year"),
+        # no number and no birth date (labour rows): the name within a community, on any address
+        "l.name_pinyin = r.name_pinyin AND l.current_community = r.current_community"
+        " AND l.current_street = r.current_street",
+        "l.name_pinyin = r.name_pinyin AND l.hukou_community = r.hukou_community AND l.hukou_street = r.hukou_street",
+        "l.name_pinyin = r.name_pinyin AND l.current_community = r.hukou_community AND l.current_street = r.hukou_street",
+        "l.name_pinyin = r.name_pinyin AND l.hukou_community = r.current_community AND l.hukou_street = r.current_street",
+        # a mistyped number keeps its first 14 or its last 12 characters intact (division code +
+        # birth date, birth date + order code + check): both are near-unique, so blocks stay small
+        block_on("substr(id_number, 1, 14)"),
+        block_on("substr(id_number, 7, 12)"),
+    ]
+
+
+def settings() -> SettingsCreator:
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="record_uid",
+        comparisons=all_comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        probability_two_random_records_match=1e-6,
+    )

@@ -1,0 +1,184 @@
+"""Training the linkage model (EM with fixed seeds) and the committed, versioned model file.
+
+Nightly runs use the committed model (`load_model()`); retraining is an explicit act
+(`train_model(con).save()`), reviewed and committed like code.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+from registry.linkage import backend
+from registry.linkage.model import MODEL_COLUMNS, MODEL_PATH, settings
+
+log = logging.getLogger(__name__)
+
+# The pairs EM learns from. Each rule leaves the comparisons it blocks on untrained, so the
+# sessions complement each other: every comparison is estimated by at least one of them.
+_EM_RULES = (
+    block_on("id_number"),
+    block_on("name_pinyin", "birth_year"),
+    block_on("phone", "birth_year"),
+)
+# Deterministic rules (near-certain matches) to estimate the prior, with their assumed recall.
+_PRIOR_RULES = ("l.id_number = r.id_number AND l.name_plain = r.name_plain",
+                "l.id_number = r.id_number AND l.birth_date = r.birth_date")
+_PRIOR_RECALL = 0.8
+
+# Term frequencies are frozen with the model (computed once from the training records), so a full
+# rebuild and an incremental run score a pair identically, and kept links never go stale. Only
+# values seen at least this often are stored; a value not in the table gets no adjustment.
+TF_COLUMNS = ("name", "name_pinyin")
+TF_MIN_COUNT = 3
+
+
+# No level is believed to be (almost) impossible for the same person: departments' data has errors
+# at a rate EM cannot see in a clean night (a changed phone, a moved address). Without a floor EM
+# can give a single disagreement a weight of -100, which no other evidence can outweigh.
+M_FLOOR = 1e-3
+
+
+def _floor_m_probabilities(model: dict[str, Any]) -> dict[str, Any]:
+    for comparison in model["comparisons"]:
+        levels = [lvl for lvl in comparison["comparison_levels"]
+                  if not lvl.get("is_null_level") and isinstance(lvl.get("m_probability"), (int, float))]
+        fixed = sum(lvl["m_probability"] for lvl in levels if lvl.get("fix_m_probability"))
+        free = [lvl for lvl in levels if not lvl.get("fix_m_probability")]  # fixed: domain knowledge
+        floored = [max(lvl["m_probability"], M_FLOOR) for lvl in free]
+        total = sum(floored)
+        for lvl, m in zip(free, floored):
+            lvl["m_probability"] = m / total * (1 - fixed)
+    return model
+
+
+def _model_version(model: dict[str, Any]) -> str:
+    """A short hash of the model's content (its parameters and settings, not the metadata)."""
+    body = {k: v for k, v in model.items() if k not in ("linker_uid", "registry_model")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+
+
+@dataclass
+class TrainedModel:
+    """A Splink model (settings dict with m/u per level) plus its version and provenance."""
+
+    model: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return self.model.get("registry_model", {}).get("version") or _model_version(self.model)
+
+    def term_frequencies(self, column: str) -> pd.DataFrame | None:
+        """The frozen (value, tf_<column>) table, or None if the model has none."""
+        frozen = self.model.get("registry_model", {}).get("term_frequencies", {}).get(column)
+        if frozen is None:
+            return None
+        return pd.DataFrame({column: list(frozen), f"tf_{column}": list(frozen.values())})
+
+    def prior_match_weight(self) -> float:
+        """log2 of the prior odds that two random records are the same person."""
+        p = self.model["probability_two_random_records_match"]
+        return math.log2(p / (1 - p))
+
+    def splink_settings(self, for_evidence: bool = False) -> dict[str, Any]:
+        """The Splink settings dict, without the registry's own metadata. for_evidence: keep the
+        comparison vector (gamma_*) columns in predictions, to write each link's evidence."""
+        settings = {k: v for k, v in copy.deepcopy(self.model).items() if k != "registry_model"}
+        if for_evidence:
+            settings["retain_intermediate_calculation_columns"] = True
+        return settings
+
+    def _settings_obj(self):
+        return SettingsCreator.from_path_or_dict(self.splink_settings()).get_settings("duckdb")
+
+    def parameters(self) -> pd.DataFrame:
+        """One row per comparison level: m, u and match weight (for Dagster metadata and docs)."""
+        rows = [{"comparison": r.comparison_name, "level": r.label_for_charts,
+                 "m_probability": r.m_probability, "u_probability": r.u_probability,
+                 "match_weight": r.log2_bayes_factor}
+                for r in self._settings_obj()._parameters_as_detailed_records
+                if not r.is_null_level and r.comparison_name != "probability_two_random_records_match"]
+        return pd.DataFrame(rows)
+
+    def level_weights(self) -> pd.DataFrame:
+        """(comparison, comparison_vector_value, level, match_weight) for turning gammas into evidence."""
+        rows = [{"comparison": r.comparison_name, "gamma": int(r.comparison_vector_value),
+                 "level": r.label_for_charts, "match_weight": 0.0 if r.is_null_level else r.log2_bayes_factor}
+                for r in self._settings_obj()._parameters_as_detailed_records
+                if r.comparison_name != "probability_two_random_records_match"]
+        return pd.DataFrame(rows)
+
+    def term_frequency_comparisons(self) -> list[str]:
+        """Comparisons with a term-frequency adjustment on some level."""
+        return [c["output_column_name"] for c in self.model["comparisons"]
+                if any(lvl.get("tf_adjustment_column") for lvl in c["comparison_levels"])]
+
+    def save_match_weights_chart(self, path: str | Path) -> Path:
+        path = Path(path)
+        self._settings_obj().match_weights_chart().save(str(path))
+        return path
+
+    def save(self, path: str | Path = MODEL_PATH) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.model, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+
+def load_model(path: str | Path = MODEL_PATH) -> TrainedModel:
+    """The committed model. Raises FileNotFoundError naming the file if it has not been trained."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no linkage model at {path}: train one with registry.linkage.training.train_model")
+    return TrainedModel(json.loads(path.read_text(encoding="utf-8")))
+
+
+def model_input(con: duckdb.DuckDBPyConnection, source: str = "records", name: str = "linkage_input") -> str:
+    """A view of `source` with only the columns the model reads; returns its name."""
+    backend.register_functions(con)
+    cols = ", ".join(MODEL_COLUMNS)
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} FROM {source}")
+    return name
+
+
+def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pairs: float = 2e7,
+                max_em_pairs: float = 5e6) -> TrainedModel:
+    """Estimate the model on the current `records`: prior from deterministic rules, u by random
+    sampling (seeded), m by EM over several blocking rules (deterministic hash sampling)."""
+    db = DuckDBAPI(connection=con)
+    sdf = db.register(model_input(con), dataset_display_name="linkage_input")
+    linker = Linker(sdf, settings(), log_level=logging.WARNING)
+    linker.training.estimate_probability_two_random_records_match(list(_PRIOR_RULES), recall=_PRIOR_RECALL)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    for rule in _EM_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs)
+    model = _floor_m_probabilities(linker.misc.save_model_to_json())
+    n_records = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
+    model["registry_model"] = {"seed": seed, "trained_on_records": n_records,
+                               "max_u_pairs": max_u_pairs, "max_em_pairs": max_em_pairs}
+    return freeze_term_frequencies(con, TrainedModel(model))
+
+
+def freeze_term_frequencies(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> TrainedModel:
+    """Store the term frequencies of `records` (Splink's formula) in the model; sets its version."""
+    frozen = {}
+    for col in TF_COLUMNS:
+        rows = con.execute(f"""
+            SELECT {col}, count(*) / (SELECT count({col}) FROM records)::DOUBLE AS tf FROM records
+            WHERE {col} IS NOT NULL GROUP BY {col} HAVING count(*) >= {TF_MIN_COUNT} ORDER BY {col}""").fetchall()
+        frozen[col] = {value: round(tf, 10) for value, tf in rows}
+    meta = model.model.setdefault("registry_model", {})
+    meta["term_frequencies"] = frozen
+    meta["version"] = _model_version({**model.model, "term_frequencies": frozen})
+    return model
