@@ -27,10 +27,10 @@ class Stage:
     def night(self) -> tuple[str, str]:
         """(extract_date, mode) of this run, as the run plan fixed them."""
         row = self.con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE run_id = ?",
-                               [self.run_id]).fetchone()
-        if row is None:
+                               [self.run_id]).fetchall()
+        if not row:
             raise RuntimeError(f"run {self.run_id} has no plan: the run_plan asset must run first")
-        return row[0], row[1]
+        return row[0][0], row[0][1]
 
 
 def stats_of(summary: Any) -> dict[str, Any]:

@@ -49,8 +49,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     ensure_tables(con)
-    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [key]).fetchone()
-    return row[0] if row else None
+    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [key]).fetchall()
+    return row[0][0] if row else None
 
 
 def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
@@ -145,9 +145,9 @@ def abandon_run(home: Home, run_id: str, message: str) -> dict[str, Any]:
             con = duckdb.connect(str(state.path), read_only=True)
             try:
                 row = con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode, started_at FROM runs "
-                                  "WHERE run_id = ?", [run_id]).fetchone()
+                                  "WHERE run_id = ?", [run_id]).fetchall()
                 if row:
-                    extract_date, mode, started_at = row
+                    extract_date, mode, started_at = row[0]
                 stats = run_stats(con, run_id)
             finally:
                 con.close()

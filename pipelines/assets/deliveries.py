@@ -24,7 +24,7 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
         extract_date = dates[-1]
     with run_db.connect() as con:
         has_records = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchone()[0] > 0
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0] > 0
         last_model = runs.get_meta(con, "model_version") if has_records else None
         current_model = load_model().version
         if night.full_rebuild:

@@ -50,7 +50,7 @@ def record_links(context: AssetExecutionContext, night: Night, registry: Registr
         stage.stats["links_scored"] = scored
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
-        stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchone()[0]
+        stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchall()[0][0]
 
 
 @asset(group_name=GROUP, deps=[AssetKey("record_links")],

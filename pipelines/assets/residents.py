@@ -20,4 +20,4 @@ def residents(context: AssetExecutionContext, run_db: RunDatabase) -> None:
         stage.stats["ids"] = stats_of(assign_resident_ids(stage.con, context.run.run_id, extract_date))
         stage.stats["survivorship"] = stats_of(build_golden_records(stage.con))
         stage.stats["history"] = stats_of(record_history(stage.con, extract_date))
-        stage.stats["residents"] = stage.con.execute("SELECT count(*) FROM residents").fetchone()[0]
+        stage.stats["residents"] = stage.con.execute("SELECT count(*) FROM residents").fetchall()[0][0]

@@ -11,11 +11,13 @@ from pipelines.stage import run_stage, stats_of
        description="What the machine could not decide: uncertain links, conflicts, identity conflicts, "
                    "orphans and suspected over-merges; decided items stay closed unless their evidence changes.")
 def review_queue(context: AssetExecutionContext, registry: RegistryHome, run_db: RunDatabase) -> None:
+    from registry.linkage.model import UNCERTAIN_BAND
     from registry.review.queue import build_review_queue
 
     with run_stage(context, run_db, "review_queue") as stage:
         extract_date, _ = stage.night
-        summary = build_review_queue(stage.con, registry.paths.decisions, extract_date)
+        summary = build_review_queue(stage.con, registry.paths.decisions, extract_date,
+                                     uncertain_band=UNCERTAIN_BAND)
         stage.stats.update(stats_of(summary))
         stage.stats["open_by_kind"] = dict(stage.con.execute(
             "SELECT kind, count(*) FROM review_queue WHERE status = 'open' GROUP BY kind").fetchall())

@@ -18,6 +18,6 @@ def standardised_records(context: AssetExecutionContext, run_db: RunDatabase) ->
         _, mode = stage.night
         summary = standardise(stage.con, full=(mode == "full"))
         stage.stats.update(stats_of(summary))
-        stage.stats["records"] = stage.con.execute("SELECT count(*) FROM records").fetchone()[0]
+        stage.stats["records"] = stage.con.execute("SELECT count(*) FROM records").fetchall()[0][0]
         stage.stats["changes"] = dict(stage.con.execute(
             "SELECT department || '.' || change, count(*) FROM record_changes GROUP BY ALL").fetchall())

@@ -89,14 +89,14 @@ def _print_summary(home, run_id: str) -> None:
     con = duckdb.connect(str(home.published_db), read_only=True)
     try:
         row = con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode, status, started_at, finished_at, "
-                          "message, stats FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        residents = con.execute("SELECT count(*) FROM residents").fetchone()[0]
+                          "message, stats FROM runs WHERE run_id = ?", [run_id]).fetchall()
+        residents = con.execute("SELECT count(*) FROM residents").fetchall()[0][0]
     finally:
         con.close()
-    if row is None:
+    if not row:
         print(f"run {run_id} published, but its ledger row is missing from {home.published_db}")
         return
-    date, mode, status, started, finished, message, stats = row
+    date, mode, status, started, finished, message, stats = row[0]
     stats = json.loads(stats) if isinstance(stats, str) else (stats or {})
     print(format_run_summary(run_id, date, mode, status, started, finished, message, stats, residents,
                              home.published_db))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from registry.standardise import standardise
 
-from conftest import load_raw
+from tests.standardise.conftest import load_raw
 
 
 def test_new_changed_removed_across_two_nights(con):

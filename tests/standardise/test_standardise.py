@@ -7,7 +7,7 @@ import pytest
 from registry.standardise import standardise
 from registry.standardise import id_numbers
 
-from conftest import load_raw
+from tests.standardise.conftest import load_raw
 
 VALID_ID = "11010519491231002X"          # GB 11643 example: male? order 002 -> even -> female
 VALID_ID_MALE = "440304198511200048"     # order 004 -> female as well; see below for a male one
