@@ -32,8 +32,8 @@ def test_definitions_hold_the_job_schedule_sensors_and_checks():
 
 
 @pytest.mark.slow
-def test_dagster_definitions_validate_passes():
-    env = dict(os.environ, DAGSTER_HOME=str(ROOT / ".pytest_cache"))
+def test_dagster_definitions_validate_passes(tmp_path):
+    env = dict(os.environ, DAGSTER_HOME=str(tmp_path))
     out = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate",
                           "-w", "workspace.yaml"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
