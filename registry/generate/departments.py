@@ -14,22 +14,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from registry.generate.idnumbers import zfill
-
 from registry.departments import CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY
 from registry.generate import irregularities as irr
-from registry.generate.dates import date_parts, format_dates, format_times  # noqa: F401  (re-exported)
-from registry.generate.population import cat, chinese_numeral, obj
+from registry.generate.dates import format_dates, format_times
+from registry.generate.idnumbers import zfill
+from registry.generate.population import cat, chinese_numeral
 from registry.generate.rates import rate
 from registry.generate.vocab import vocabulary
 
 CN_NUMERALS = np.array([chinese_numeral(i) for i in range(100)], dtype=object)
 SEX_NAME = {"1": "男", "2": "女"}
 HIDDEN = ("_person_id", "_clean_id", "_clean_name", "_dup_key", "_invalid_json")
-
-
-def _s(a) -> np.ndarray:
-    return obj(a)
 
 
 def _str(a) -> pd.Series:
@@ -149,11 +144,6 @@ def _hidden(p: pd.DataFrame, n: int) -> dict[str, np.ndarray]:
             "_clean_name": p["name"].to_numpy(dtype=object),
             "_dup_key": np.zeros(n, dtype=bool),
             "_invalid_json": np.zeros(n, dtype=bool)}
-
-
-def _current_or_hukou(p: pd.DataFrame) -> pd.DataFrame:
-    """Where the person lives: the current address columns (equal to hukou when living there)."""
-    return p
 
 
 def with_age(p: pd.DataFrame, extract_date: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from registry.generate.idnumbers import check_characters, to_legacy15, zfill
+from registry.generate.idnumbers import check_characters, to_legacy15
 from registry.generate.vocab import vocabulary
 
 FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
@@ -115,17 +115,6 @@ def id_adjacent_swap(values, mask, rng):
             out[ok] = m.view("S18").ravel().astype("U18").astype(object)
         return out
     return apply(values, mask, rng, f)
-
-
-def id_fails_check(values) -> np.ndarray:
-    """True where an 18-character ASCII value has a wrong check character (for tests and sanity checks)."""
-    s = pd.Series(values, dtype=object).fillna("").astype(str)
-    ok = _is_clean18(s)
-    out = np.zeros(len(s), dtype=bool)
-    if ok.any():
-        m = _digit_matrix(s[ok])
-        out[ok] = check_characters(m[:, :17].copy().view("S17").ravel()).view(np.uint8) != m[:, 17]
-    return out
 
 
 # ---------------------------------------------------------------- names
@@ -259,8 +248,3 @@ def landline_formats(values, rng) -> np.ndarray:
         kind = rng.choice(4, len(s), p=[0.7, 0.1, 0.1, 0.1])
         return np.where(kind == 0, s, np.where(kind == 1, "0755" + local, np.where(kind == 2, "(0755)" + local, local)))
     return apply(values, np.ones(len(values), dtype=bool), rng, f)
-
-
-# ---------------------------------------------------------------- dates
-
-from registry.generate.dates import impossible_dates  # noqa: E402,F401

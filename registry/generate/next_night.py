@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from registry.departments import CIVIL_AFFAIRS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY, RECORD_KEYS
+from registry.departments import CIVIL_AFFAIRS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY
 from registry.generate import departments as dep
 from registry.generate.idnumbers import with_check, zfill
 from registry.generate.population import draw_given_names, draw_local_addresses, draw_phones, make_people
-from registry.generate.rates import ROWS_PER_PERSON, rate
+from registry.generate.rates import ROWS_PER_PERSON
 
 # Changes per registered person per night (a busy night: enough that every kind shows in small tests).
 NIGHTLY = {"deaths": 0.0004, "move_outs": 0.0008, "births": 0.0004, "move_ins": 0.001,
@@ -39,7 +39,8 @@ def _aligned(pop: pd.DataFrame, person_ids: np.ndarray) -> pd.DataFrame:
 
 def follow(pop: pd.DataFrame, records: dict[str, pd.DataFrame], meta: dict, date: str, rng):
     today = np.datetime64(date, "D")
-    records = {d: r[~r["_dup_key"]].reset_index(drop=True) for d, r in records.items()}
+    for d in list(records):                 # in place, so that the loaded frames are freed
+        records[d] = records[d][~records[d]["_dup_key"].to_numpy(dtype=bool)].reset_index(drop=True)
     registered = pop["registered"].to_numpy()
     n = int(registered.sum())
     alive = registered & (pop["status"].to_numpy() == "正常")
@@ -177,7 +178,7 @@ def follow(pop: pd.DataFrame, records: dict[str, pd.DataFrame], meta: dict, date
     for d in records:
         r = records[d]
         for field, clean in ((NAME_FIELD[d], "_clean_name"), (ID_FIELD[d], "_clean_id")):
-            wrong = r[field].notna().to_numpy() & (r[field].to_numpy(dtype=object) != r[clean].to_numpy(dtype=object))
+            wrong = (r[field] != r[clean]).fillna(False).to_numpy(dtype=bool) & r[field].notna().to_numpy()
             fix = np.flatnonzero(wrong & (rng.random(len(r)) < TYPO_CORRECTED))
             r.loc[r.index[fix], field] = r[clean].to_numpy(dtype=object)[fix]
             changes["corrections"] += len(fix)

@@ -118,10 +118,11 @@ def generate_night(landing, date: str, people: int, seed: int = 0, truth_path=No
                                     "--previous needs a night written by `registry generate`")
         meta = json.loads((prev_state / "meta.json").read_text(encoding="utf-8"))
         seed = meta["seed"] if seed is None else seed
-        pop = pd.read_parquet(prev_state / "people.parquet")
-        records = {d: pd.read_parquet(prev_state / f"{d}.parquet") for d in DEPARTMENTS}
         counters = meta["next_key"]
-        pop, records, meta, changes = follow(pop, records, meta, date, _rng(seed, date, 2))
+        # no names bound here to the loaded frames: follow() holds the only references and frees what it replaces
+        pop, records, meta, changes = follow(pd.read_parquet(prev_state / "people.parquet"),
+                                             {d: pd.read_parquet(prev_state / f"{d}.parquet") for d in DEPARTMENTS},
+                                             meta, date, _rng(seed, date, 2))
         records = iter(records.items())
     night = landing / date
     summary = NightSummary(date, landing, truth_path, state_dir_for(landing, date),

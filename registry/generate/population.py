@@ -159,19 +159,6 @@ def draw_local_addresses(rng, n: int, prefix: str) -> dict[str, np.ndarray]:
     }
 
 
-def canonical_address(df: pd.DataFrame, prefix: str) -> pd.Series:
-    """The address written out in full (local addresses) or the stored text (elsewhere)."""
-    d = vocabulary().district
-    head = d["province"] + d["city"] + d["district"]
-    text = df[f"{prefix}_text"].to_numpy(dtype=object)
-    local = pd.isna(text)
-    out = text.copy()
-    q = df[local]
-    out[local] = cat(head, q[f"{prefix}_street"], "街道", q[f"{prefix}_community"], "社区", q[f"{prefix}_place"],
-                     q[f"{prefix}_building"], "栋", q[f"{prefix}_unit"], "单元", q[f"{prefix}_room"])
-    return pd.Series(out, index=df.index)
-
-
 def _other_addresses(rng, codes: np.ndarray) -> np.ndarray:
     """Village addresses in the places migrants' hukou was registered."""
     d = vocabulary().district["villages"]

@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -222,7 +221,7 @@ def test_households_twins_migrants_minorities(nights):
 
 
 def test_phone_address_date_formats(nights):
-    _, _, _, rows = nights
+    root, _, _, rows = nights
     phones = [p for d in (FAMILY_PLANNING, CIVIL_AFFAIRS, LABOUR) for p in values(rows, d, "联系电话" if d != LABOUR else "LXDH") if p]
     for pat in (r"\+86 ?1\d{10}", r"861\d{10}", r"1\d\d \d{4} \d{4}", r"1\d\d-\d{4}-\d{4}", r"0755-\d{8}", r"1\d{10}"):
         assert any(re.fullmatch(pat, p) for p in phones), pat
@@ -243,6 +242,7 @@ def test_phone_address_date_formats(nights):
     assert any(x is None or x == "" for x in csrq)
     assert all(re.fullmatch(r"\d{4}年\d{2}月\d{2}日", x) for x in csrq if x)
     dates = [x for x in ca + [c for c in csrq if c]]
+    assert '"' in (root / "landing" / DATE / CIVIL_AFFAIRS / data_file_name(CIVIL_AFFAIRS, DATE)).read_text("utf-8-sig")
     assert any(re.search(r"(^\d{4}[-/]0?2[-/]3[01]$)|(02月3[01]日)|([-/]0?[46][-/]31$)|(0[46]月31日)", x) for x in dates)
     assert {"1", "2"} < set(values(rows, LABOUR, "XB")) and set(values(rows, LABOUR, "XB")) & {"0", "9"}
     assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", x) for x in values(rows, LABOUR, "GXSJ"))
@@ -294,6 +294,22 @@ def test_next_night_keeps_keys_and_brings_changes(nights):
     assert second.changes["births"] >= 1 and second.changes["move_ins"] >= 1 and second.changes["corrections"] >= 1
     births = ps2.loc[list(set(ps2.index) - set(ps1.index))]
     assert (births["出生日期"] > "20261020").any()
+    # a snapshot, not a re-draw: records nobody touched are delivered exactly as the night before
+    common_ps = ps1.index.intersection(ps2.index)
+    unchanged = (ps1.loc[common_ps] == ps2.loc[common_ps]).all(axis=1)
+    assert unchanged.mean() > 0.97
+
+
+@pytest.mark.slow
+def test_scale_of_a_larger_district(tmp_path):
+    s = generate_night(tmp_path / "landing", DATE, 100_000, 11, tmp_path / "truth.csv")
+    n = s.rows[PUBLIC_SECURITY]
+    assert abs(s.rows[FAMILY_PLANNING] / n - 0.5) < 0.03
+    assert abs(s.rows[CIVIL_AFFAIRS] / n - 0.06) < 0.01
+    assert abs(s.rows[LABOUR] / n - 0.55) < 0.03
+    truth = pd.read_csv(s.truth_path, dtype=str)
+    ps = truth[truth.department == PUBLIC_SECURITY]
+    assert ps.person_id.nunique() == 100_000
 
 
 def test_truth_inside_landing_is_refused(tmp_path):
