@@ -29,6 +29,7 @@ from registry.departments.landing import DeliveryRejected
 _CHUNK = 1 << 24  # 16 MiB: bounded memory while transcoding
 _BOM = b"\xef\xbb\xbf"
 _VALUE_CAP = 500  # quarantined raw lines are cut to this many characters
+_EXACT_FLOAT = 2 ** 53  # integers up to here survive a spreadsheet's number cell exactly (15-digit ids do)
 
 # Declared format and encoding per department (DEPARTMENTS.md).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -300,8 +301,12 @@ def _column_array(values: tuple) -> pa.Array:
             return v
         if isinstance(v, bool):
             return "TRUE" if v else "FALSE"
-        if isinstance(v, float) and v.is_integer():
+        if isinstance(v, float) and v.is_integer() and abs(v) < _EXACT_FLOAT:
             return str(int(v))
+        if isinstance(v, float):
+            # An 18-digit identity number typed as a number cell kept only ~16 significant digits: show
+            # the cell as Excel does (1.10101199003071e+17) rather than invent digits that look real.
+            return repr(v)
         if isinstance(v, _dt.datetime):
             return v.isoformat(sep=" ") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date().isoformat()
         if isinstance(v, (_dt.date, _dt.time)):

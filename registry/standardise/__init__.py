@@ -110,7 +110,7 @@ def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> Standardi
     for t in ("_std_input", "_std_names", "_std_addresses", "_std_stage", "_std_records", "_name_lookup",
               "_address_lookup", "_raw_hashes", "_std_kept", "_value_notes", "_name_clean", "_name_simp",
               "_name_simplified", "_name_pinyin", "_surname_readings",
-              "_gaz_variant", "_gaz_district", "_gaz_city"):
+              "_gaz_variant", "_gaz_district", "_gaz_district_short", "_gaz_city"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     summary.seconds = time.perf_counter() - started
     return summary

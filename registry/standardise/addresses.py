@@ -106,6 +106,8 @@ def build_address_lookup(con: duckdb.DuckDBPyConnection, source: str, target: st
     temp_table(con, "_gaz_district", ("district", "province", "city"),
                [(d, p, c) for d, (p, c) in g["districts"].items()])
     temp_table(con, "_gaz_city", ("city", "province"), list(g["city_province"].items()))
+    temp_table(con, "_gaz_district_short", ("short", "district", "city"),
+               [(d[:-1], d, c) for d, (p, c) in g["districts"].items() if len(d) >= 3 and d[-1] in "区县"])
 
     prov_re = _alternation(g["provinces"])
     city_re = _alternation(g["cities"])
@@ -132,8 +134,19 @@ def build_address_lookup(con: duckdb.DuckDBPyConnection, source: str, target: st
             SELECT *, coalesce(nullif(regexp_extract(r2, '^({dist_re})'), ''),
                                regexp_extract(r2, '^[^0-9省市区县街道社路号栋]{{1,6}}?(新区|区|县|旗)')) AS dv
             FROM c2
+        ), d1 AS (
+            -- a district written without 区/县 ('广东深圳福田福田街道'): only within the city written before it,
+            -- and only when a street follows (so '深圳福田街道' stays the street 福田街道)
+            SELECT d.*, sh.district AS dfull,
+                   CASE WHEN sh.district IS NOT NULL THEN sh.short ELSE d.dv END AS dv2
+            FROM d LEFT JOIN _gaz_district_short sh
+              ON d.dv = '' AND d.cv <> '' AND sh.city = coalesce(
+                     (SELECT cm FROM m)[nullif(regexp_replace(d.cv, '市$', ''), '')], (SELECT cm FROM m)[d.cv])
+             AND starts_with(d.r2, sh.short)
+             AND regexp_matches(substr(d.r2, length(sh.short) + 1), '^[^0-9区县]{{1,8}}?(街道|镇|乡)')
+            QUALIFY row_number() OVER (PARTITION BY d.address_raw ORDER BY length(sh.short) DESC NULLS LAST) = 1
         ), d2 AS (
-            SELECT *, substr(r2, length(dv) + 1) AS r3 FROM d
+            SELECT * REPLACE (dv2 AS dv), substr(r2, length(dv2) + 1) AS r3 FROM d1
         ), s AS (
             SELECT *, regexp_extract(r3, '^[^0-9省区县社路号栋]{{1,8}}?(街道|镇|乡)') AS sv FROM d2
         ), s2 AS (
@@ -144,7 +157,7 @@ def build_address_lookup(con: duckdb.DuckDBPyConnection, source: str, target: st
             SELECT address_raw,
                    pm[nullif(pv, '')] AS province,
                    coalesce(cm[nullif(regexp_replace(cv, '市$', ''), '')], cm[nullif(cv, '')], nullif(cv, '')) AS city,
-                   nullif(dv, '') AS district, nullif(sv, '') AS street, nullif(kv, '') AS community,
+                   coalesce(dfull, nullif(dv, '')) AS district, nullif(sv, '') AS street, nullif(kv, '') AS community,
                    nullif(substr(r4, length(kv) + 1), '') AS rest
             FROM k, m
         )

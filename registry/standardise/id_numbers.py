@@ -18,9 +18,10 @@ PROVINCE_CODES: tuple[str, ...] = (
     "71", "81", "82",
 )
 
-# Full-width digits and X, and lower-case x, typed by hand at community offices.
-_FULLWIDTH_FROM = "０１２３４５６７８９Ｘｘx"
-_FULLWIDTH_TO = "0123456789XXX"
+# Full-width digits and X, lower-case x, and the look-alikes typed for X by hand at community offices
+# (multiplication sign ×, Roman numeral Ⅹ/ⅹ).
+_FULLWIDTH_FROM = "０１２３４５６７８９Ｘｘx×Ⅹⅹ"
+_FULLWIDTH_TO = "0123456789XXXXXX"
 
 FORMS = ("valid", "converted15", "bad_check", "malformed", "missing")
 

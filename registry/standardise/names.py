@@ -23,6 +23,10 @@ COMPOUND_SURNAMES: tuple[str, ...] = (
     "闻人", "钟离", "赫连", "拓跋", "第五", "鲜于", "闾丘", "东郭", "公羊", "濮阳", "淳于", "单于", "仲孙",
 )
 
+# Old variant forms (异体字) still typed in names that neither OpenCC t2s nor hk2s maps.
+VARIANTS: dict[str, str] = {"淸": "清", "眞": "真", "靑": "青", "敎": "教", "姫": "姬", "兪": "俞", "増": "增",
+                            "偸": "偷", "虛": "虚", "呉": "吴", "黒": "黑", "緖": "绪", "祿": "禄"}
+
 # Readings of characters as surnames where the everyday reading differs (polyphonic surnames).
 SURNAME_READINGS: dict[str, str] = {
     "曾": "zeng", "单": "shan", "仇": "qiu", "解": "xie", "乐": "yue", "区": "ou", "朴": "piao", "查": "zha",
@@ -91,8 +95,16 @@ def _simplified_table(tokens: list[str]) -> list[tuple[str, str]]:
     """(token, simplified) for distinct tokens: a latin run is kept, a character goes through OpenCC t2s."""
     import opencc
 
-    t2s = opencc.OpenCC("t2s")
-    return [(t, t if re.fullmatch(r"[A-Za-z]+", t) else t2s.convert(t)) for t in tokens]
+    t2s, hk2s = opencc.OpenCC("t2s"), opencc.OpenCC("hk2s")
+
+    def simplified(ch: str) -> str:
+        ch = unicodedata.normalize("NFKC", ch)  # CJK compatibility ideographs -> the unified character
+        out = t2s.convert(ch)
+        if out == ch:
+            out = hk2s.convert(ch)  # variant forms t2s leaves alone (衞 -> 卫)
+        return VARIANTS.get(out, out)
+
+    return [(t, t if re.fullmatch(r"[A-Za-z]+", t) else simplified(t)) for t in tokens]
 
 
 def _pinyin_table(tokens: list[str]) -> list[tuple[str, str]]:

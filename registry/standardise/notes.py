@@ -13,9 +13,13 @@ from registry.standardise.records import SOURCE_FIELDS
 QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (extract_date DATE, department VARCHAR, file VARCHAR,
     line BIGINT, record_key VARCHAR, field VARCHAR, value VARCHAR, reason VARCHAR)"""
 
+_AS_NUMBER = "regexp_full_match(trim(s.id_number_raw), '[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+')"
+
 # (input column, reason, condition over s = staged input and r = standardised record)
 CHECKS: tuple[tuple[str, str, str], ...] = (
-    ("id_number_raw", "id_number_malformed", "r.id_number_form = 'malformed'"),
+    ("id_number_raw", "id_number_malformed", f"r.id_number_form = 'malformed' AND NOT {_AS_NUMBER}"),
+    # typed into a spreadsheet as a number: only ~16 significant digits kept, the true number is lost
+    ("id_number_raw", "id_number_lost_digits", f"r.id_number_form = 'malformed' AND {_AS_NUMBER}"),
     ("id_number_raw", "id_number_bad_check", "r.id_number_form = 'bad_check'"),
     ("id_number_raw", "id_number_impossible_birth_date",
      "r.id_number IS NOT NULL AND r.id_number_form <> 'bad_check' AND r.id_birth_date IS NULL"),

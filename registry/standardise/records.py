@@ -96,10 +96,17 @@ def stage_select(source: str) -> str:
     """First pass over the input: cleaned identity numbers, date parts, phone digits."""
     return f"""SELECT i.*,
         {id_numbers.clean_sql('id_number_raw')} AS id_clean,
-        {dates.parts_sql('birth_date_raw')} AS birth_parts,
+        {_birth_parts_sql()} AS birth_parts,
         {phones.domestic_sql(phones.digits_sql('phone_raw'))} AS phone_domestic,
         {id_numbers.clean_sql('disability_cert')} AS disability_clean
     FROM {source} i"""
+
+
+def _birth_parts_sql() -> str:
+    """Family planning records year and month only: a full date there (a date cell, 1990-03-01) is read to the month."""
+    parts = dates.parts_sql("birth_date_raw")
+    return (f"CASE WHEN department = '{FAMILY_PLANNING}' AND len({parts}) = 3 THEN {parts}[1:2] "
+            f"ELSE {parts} END")
 
 
 def stage2_select(source: str) -> str:
