@@ -52,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     job = defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
                               accept_rejected=args.accept_rejected)
-    config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "WARNING"}}}
+    # Quiet by default: a failure is explained in one line below, with its traceback under --verbose.
+    config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False,
                                         tags={"registry/trigger": "cli",
@@ -76,7 +77,10 @@ def _failure_message(result) -> str:
             while err.cause is not None and "dagster" in (err.cls_name or "").lower():
                 err = err.cause
             first_line = (err.message or "").strip().splitlines()
-            return f"{event.step_key}: {first_line[0] if first_line else err.cls_name}"
+            text = first_line[0] if first_line else err.cls_name
+            if text.startswith("dagster.") and ": " in text:  # "dagster._core....Failure: <our message>"
+                text = text.split(": ", 1)[1]
+            return f"{event.step_key}: {text}"
     for event in result.all_events:
         if event.is_run_failure:
             return event.message or "the run failed"
