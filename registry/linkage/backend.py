@@ -46,6 +46,16 @@ MACROS: dict[str, tuple[str, str]] = {
 }
 
 
+def dwelling_sql(rest: str) -> str:
+    """SQL for the dwelling of an address's `*_rest` (estate, building, unit, room): the text without
+    the unit, e.g. '皇御苑4栋4单元2701' -> '皇御苑4栋2701'. Departments leave the unit out (DEPARTMENTS.md),
+    so within one street the estate, building and room alone name the flat. An annotation such as
+    '(原"皇御村")' and commas are dropped too. NULL unless the rest ends in '<building>栋...<room>'
+    (a road address such as '新华街127号' names no flat)."""
+    key = f"regexp_replace(regexp_replace({rest}, '\\([^)]*\\)|[,，、]', '', 'g'), '[0-9]+单元', '', 'g')"
+    return f"CASE WHEN regexp_matches({key}, '[0-9A-Za-z]+栋[0-9]+$') THEN {key} END"
+
+
 def register_functions(con: duckdb.DuckDBPyConnection) -> None:
     """Create (or replace) the linkage macros on a connection. Idempotent and cheap."""
     for name, (params, body) in MACROS.items():

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from splink import SettingsCreator, block_on
 
+from registry.linkage.backend import dwelling_sql
 from registry.linkage.comparisons import all_comparisons
 
 # Lowest match probability of a pair kept in `links` (the rest is noise nobody looks at).
@@ -26,6 +27,14 @@ MODEL_COLUMNS = (
     "hukou_address", "hukou_district", "hukou_street", "hukou_community",
     "current_address", "current_district", "current_street", "current_community",
 )
+
+
+# Columns derived from `records` for the model (name -> SQL over `records`): the flat of each
+# address, compared by the address comparison when the unit or community is left out.
+DERIVED_COLUMNS = {
+    "hukou_dwelling": dwelling_sql("hukou_rest"),
+    "current_dwelling": dwelling_sql("current_rest"),
+}
 
 
 def blocking_rules() -> list:

@@ -20,7 +20,7 @@ import pandas as pd
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 from registry.linkage import backend
-from registry.linkage.model import MODEL_COLUMNS, MODEL_PATH, settings
+from registry.linkage.model import DERIVED_COLUMNS, MODEL_COLUMNS, MODEL_PATH, settings
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ def load_model(path: str | Path = MODEL_PATH) -> TrainedModel:
 def model_input(con: duckdb.DuckDBPyConnection, source: str = "records", name: str = "linkage_input") -> str:
     """A view of `source` with only the columns the model reads; returns its name."""
     backend.register_functions(con)
-    cols = ", ".join(MODEL_COLUMNS)
+    cols = ", ".join([*MODEL_COLUMNS, *(f"{sql} AS {col}" for col, sql in DERIVED_COLUMNS.items())])
     con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {cols} FROM {source}")
     return name
 
