@@ -7,7 +7,8 @@
 3. os.replace() it over HOME/published/registry.duckdb — an atomic rename: a reader opening the
    registry sees the old file or the new one, never half of one. A crash at any earlier moment
    leaves the old registry as it was (the half-built file is removed by the next publish).
-4. Keep a copy as HOME/published/versions/registry-<run_id>.duckdb; the newest keep_versions stay.
+4. Keep a version as HOME/published/versions/registry-<run_id>.duckdb (a hard link to the file just
+   published, a copy where the file system has none); the newest keep_versions stay.
 """
 
 from __future__ import annotations
@@ -251,7 +252,13 @@ def _keep_version(home: Home, run_id: str, keep_versions: int) -> Path | None:
     home.versions_dir.mkdir(parents=True, exist_ok=True)
     version = home.versions_dir / f"registry-{run_id}.duckdb"
     tmp = home.versions_dir / f".copy-{run_id}.duckdb"
-    shutil.copyfile(home.published_db, tmp)
+    tmp.unlink(missing_ok=True)
+    # A published file is never written after its swap (every reader opens it read-only; the next
+    # publish replaces it by rename), so the version can be a hard link to it: no multi-GB copy.
+    try:
+        os.link(home.published_db, tmp)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(home.published_db, tmp)
     os.replace(tmp, version)
     versions = sorted(home.versions_dir.glob("registry-*.duckdb"), key=lambda p: (p.stat().st_mtime, p.name))
     for old in versions[:-keep_versions]:

@@ -59,6 +59,18 @@ def _floor_m_probabilities(model: dict[str, Any]) -> dict[str, Any]:
         total = sum(floored)
         for lvl, m in zip(free, floored):
             lvl["m_probability"] = m / total * (1 - fixed)
+    return _rounded(model)
+
+
+def _rounded(model: dict[str, Any], digits: int = 12) -> dict[str, Any]:
+    """Round m and u to 12 significant digits: DuckDB's multi-threaded sums differ in the last bits from run
+    to run, and a retrain on the same data with the same seed must give the same model (and version)."""
+    for comparison in model["comparisons"]:
+        for lvl in comparison["comparison_levels"]:
+            for key in ("m_probability", "u_probability"):
+                v = lvl.get(key)
+                if isinstance(v, float) and v != 0.0:
+                    lvl[key] = float(f"{v:.{digits}g}")
     return model
 
 

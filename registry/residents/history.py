@@ -2,7 +2,8 @@
 
 `record_history` closes the open version of each resident whose golden record changed tonight or
 who is no longer in `residents` (retired, merged away), and opens a new version for changed and new
-residents. `as_of` answers "what did the registry say on date D".
+residents. When survivorship ran incrementally (`residents_recomputed` present), only the residents it
+recomputed are compared: the others' golden rows are tonight exactly what they were. `as_of` answers "what did the registry say on date D".
 """
 
 from __future__ import annotations
@@ -50,11 +51,14 @@ def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> History
         for c, t in res_cols:
             if c not in have:
                 con.execute(f'ALTER TABLE resident_history ADD COLUMN "{c}" {t}')
+    # After an incremental survivorship only the recomputed residents can differ from their open version.
+    scope = ("AND h.resident_id IN (SELECT resident_id FROM residents_recomputed)"
+             if table_exists(con, "residents_recomputed") else "")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _stale AS
         SELECT h.resident_id, h.valid_from
         FROM resident_history h LEFT JOIN residents t USING (resident_id)
-        WHERE h.valid_to IS NULL
+        WHERE h.valid_to IS NULL {scope}
           AND (t.resident_id IS NULL OR {_hash_sql(compared, 't')} <> {_hash_sql(compared, 'h')})""")
     # A version opened on this very date and superseded the same date is replaced, not closed
     # (no empty intervals when a night is re-run).

@@ -8,10 +8,19 @@ one candidate). Officers' `value_overrides` are applied last, above every rule.
 
 Writes `residents`, `lineage` and `conflicts`; reads `records` and `crosswalk` (so run
 `assign_resident_ids` first), `resident_ids` and `value_overrides` when present.
+
+Incremental: a golden record is a function of its resident's member records, its officers' overrides
+and the rules, nothing else. `golden_members` keeps the (record, resident, record_hash) the standing
+golden tables were computed from; on the next call only residents whose membership or member
+records differ (plus those with overrides, and everyone named in `record_changes`) are recomputed
+and spliced in, which equals a full recomputation by construction. No basis, changed rules, or most
+residents touched (a full rebuild: every record is `new`) -> everything is recomputed.
+`residents_recomputed` lists the residents recomputed by an incremental call, for `record_history`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -33,6 +42,12 @@ LEADING_COLUMNS = ("resident_id", "id_number", "name", "sex", "birth_date", "eth
 
 OFFICER_RULE = "officer_decision"
 
+# Above this share of residents touched, recomputing everyone is as cheap as splicing.
+INCREMENTAL_MAX_SHARE = 0.5
+# Bump when the survivorship SQL changes meaning: the next run then recomputes everyone.
+ALGORITHM_VERSION = "2"
+RULES_META_KEY = "survivorship_basis"
+
 
 
 class SurvivorshipConfigError(ValueError):
@@ -48,6 +63,8 @@ class SurvivorshipSummary:
     overrides_unmatched: int   # resident or attribute not found
     overrides_rejected: int    # value could not be read as the attribute's type
     rules_decided: dict        # rule -> number of golden values it decided
+    recomputed: int = 0        # residents whose golden record was (re)computed in this call
+    mode: str = "full"         # full | incremental
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -141,17 +158,83 @@ def _winners(con: duckdb.DuckDBPyConnection, attr: str, spec: dict) -> str:
     return table
 
 
-def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path | None = None
-                         ) -> SurvivorshipSummary:
-    """Write `residents`, `lineage` and `conflicts` from `records` + `crosswalk`."""
+def _rules_digest(rules_path: str | Path | None) -> str:
+    text = Path(rules_path or RULES_PATH).read_bytes()
+    return ALGORITHM_VERSION + ":" + hashlib.sha256(text).hexdigest()
+
+
+def _standing_basis(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not all(table_exists(con, t) for t in ("residents", "lineage", "conflicts", "golden_members",
+                                              "state_meta")):
+        return None
+    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [RULES_META_KEY]).fetchall()
+    return row[0][0] if row else None
+
+
+def _set_basis(con: duckdb.DuckDBPyConnection, digest: str) -> None:
+    from registry.runs import set_meta
+
+    set_meta(con, RULES_META_KEY, digest)
+
+
+def _touched_residents(con: duckdb.DuckDBPyConnection) -> int:
+    """Temp table `_touched`: residents (tonight's or yesterday's) whose golden record may differ from
+    the standing one. Returns how many."""
+    sources = [
+        # tonight's members that are new to their resident or whose raw values changed
+        """SELECT x.resident_id FROM crosswalk x JOIN records r USING (record_uid)
+           LEFT JOIN golden_members g USING (record_uid)
+           WHERE g.record_uid IS NULL OR g.resident_id <> x.resident_id
+              OR r.record_hash IS NULL OR g.record_hash IS DISTINCT FROM r.record_hash""",
+        # yesterday's residents that lost a record (moved elsewhere or removed)
+        """SELECT g.resident_id FROM golden_members g LEFT JOIN crosswalk x USING (record_uid)
+           WHERE x.record_uid IS NULL OR x.resident_id <> g.resident_id""",
+        # officers' value decisions, old and new
+        f"SELECT resident_id FROM lineage WHERE rule = '{OFFICER_RULE}'",
+    ]
+    if table_exists(con, "_overrides"):
+        sources.append("SELECT resident_id FROM _overrides")
+    if table_exists(con, "record_changes"):
+        sources.append("""SELECT x.resident_id FROM record_changes c JOIN crosswalk x USING (record_uid)
+                          UNION ALL
+                          SELECT g.resident_id FROM record_changes c JOIN golden_members g USING (record_uid)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT resident_id FROM ("
+                + " UNION ALL ".join(sources) + ") WHERE resident_id IS NOT NULL")
+    return con.execute("SELECT count(*) FROM _touched").fetchone()[0]
+
+
+def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path | None = None,
+                         *, incremental: bool = True) -> SurvivorshipSummary:
+    """Write `residents`, `lineage` and `conflicts` from `records` + `crosswalk`.
+
+    With `incremental` (the default) only residents whose inputs changed since the standing golden
+    tables are recomputed when that is possible and worthwhile; the result is the same either way."""
     rules = load_rules(rules_path)
     attrs: dict = rules["attributes"]
     depts: list[str] = rules.get("departments", [])
     status_map: dict = rules.get("status_values", {})
     active_assistance = rules.get("assistance_active_values", [])
+    digest = _rules_digest(rules_path)
 
-    con.execute("""CREATE OR REPLACE TEMP TABLE _member AS
-                   SELECT x.resident_id, r.* FROM records r JOIN crosswalk x USING (record_uid)""")
+    _resolve_overrides(con)
+    partial = False
+    if incremental and _standing_basis(con) == digest:
+        touched = _touched_residents(con)
+        total = con.execute("SELECT count(DISTINCT resident_id) FROM crosswalk").fetchone()[0]
+        partial = touched <= INCREMENTAL_MAX_SHARE * max(total, 1)
+    scope = "WHERE x.resident_id IN (SELECT resident_id FROM _touched)" if partial else ""
+
+    # Only the columns survivorship reads: the full records row is ~80 columns wide.
+    needed = {"record_uid", "department", "source_record_id", "record_hash", "birth_year", "birth_month",
+              "birth_date", "sex", "id_number", "id_number_valid", "assistance_kind", "assistance_status",
+              "monthly_amount", "record_updated_at"}
+    record_cols = [c for c, in con.execute("SELECT column_name FROM information_schema.columns "
+                                           "WHERE table_schema = 'main' AND table_name = 'records'").fetchall()]
+    text = " ".join(str(spec) for spec in attrs.values())
+    cols = [c for c in record_cols if c in needed or c in text]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _member AS
+                   SELECT x.resident_id, {', '.join('r.' + c for c in cols)}
+                   FROM records r JOIN crosswalk x USING (record_uid) {scope}""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _member_count AS
                    SELECT resident_id, count(*) AS n_records FROM _member GROUP BY ALL""")
     wins = {attr: _winners(con, attr, spec) for attr, spec in attrs.items()}
@@ -189,13 +272,20 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
         selected[col] = f"f.{col}"
     order = [c for c in LEADING_COLUMNS if c in selected] + [c for c in selected if c not in LEADING_COLUMNS]
     joins = "\n".join(f"LEFT JOIN {t} w_{a} ON w_{a}.resident_id = ids.resident_id" for a, t in wins.items())
-    con.execute(f"""
-        CREATE OR REPLACE TABLE residents AS
+    golden_sql = f"""
         SELECT {', '.join(f'{selected[c]} AS {c}' for c in order)}
-        FROM (SELECT DISTINCT resident_id FROM crosswalk) ids
+        FROM (SELECT DISTINCT resident_id FROM _member) ids
         {joins}
         LEFT JOIN _facts f ON f.resident_id = ids.resident_id
-        ORDER BY ids.resident_id""")
+        ORDER BY ids.resident_id"""
+    if partial:
+        con.execute("CREATE OR REPLACE TEMP TABLE _golden AS " + golden_sql)
+        con.execute("DELETE FROM residents WHERE resident_id IN (SELECT resident_id FROM _touched)")
+        con.execute("INSERT INTO residents BY NAME SELECT * FROM _golden")
+        golden_table = "_golden"
+    else:
+        con.execute("CREATE OR REPLACE TABLE residents AS " + golden_sql)
+        golden_table = "residents"
 
     # lineage: one row per golden value ---------------------------------------------------------
     parts = []
@@ -204,36 +294,58 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
             value = f"CAST({col} AS VARCHAR)"
             parts.append(f"SELECT resident_id, {_q(col)} AS attribute, {value} AS value, department, "
                          f"source_record_id, rule FROM {wins[attr]} WHERE {col} IS NOT NULL")
-    parts.append("""SELECT r.resident_id, 'status', r.status, w.department, w.source_record_id,
+    parts.append(f"""SELECT r.resident_id, 'status', r.status, w.department, w.source_record_id,
                            CASE WHEN w.resident_id IS NULL THEN 'no_public_security_record' ELSE w.rule END
-                    FROM residents r LEFT JOIN """ + (wins["status"] if has_status else "(SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS department, NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS rule WHERE FALSE)") +
+                    FROM {golden_table} r LEFT JOIN """ + (wins["status"] if has_status else "(SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS department, NULL::VARCHAR AS source_record_id, NULL::VARCHAR AS rule WHERE FALSE)") +
                  " w USING (resident_id)")
     parts.append(f"""SELECT resident_id, 'assistance_kinds', assistance_kind, department, source_record_id, 'aggregate'
                      FROM _member WHERE assistance_status IN ({active_list}) AND assistance_kind IS NOT NULL""")
     parts.append(f"""SELECT resident_id, 'assistance_amount_total', CAST(monthly_amount AS VARCHAR), department,
                             source_record_id, 'aggregate'
                      FROM _member WHERE assistance_status IN ({active_list}) AND monthly_amount IS NOT NULL""")
-    con.execute("CREATE OR REPLACE TABLE lineage AS " + "\nUNION ALL\n".join(parts))
-    con.execute("ALTER TABLE lineage ADD COLUMN decision_id VARCHAR")
+    lineage_sql = "\nUNION ALL\n".join(parts)
+    if partial:
+        con.execute("DELETE FROM lineage WHERE resident_id IN (SELECT resident_id FROM _touched)")
+        con.execute(f"INSERT INTO lineage SELECT *, NULL::VARCHAR AS decision_id FROM ({lineage_sql})")
+    else:
+        con.execute("CREATE OR REPLACE TABLE lineage AS " + lineage_sql)
+        con.execute("ALTER TABLE lineage ADD COLUMN decision_id VARCHAR")
 
     applied, unmatched, rejected = _apply_overrides(con, attrs)
-    n_conflicts = _write_conflicts(con)
+    n_conflicts = _write_conflicts(con, partial)
+    _write_basis(con, partial, digest)
 
     residents_n = con.execute("SELECT count(*) FROM residents").fetchone()[0]
     lineage_n = con.execute("SELECT count(*) FROM lineage").fetchone()[0]
     decided = dict(con.execute("SELECT rule, count(*) FROM lineage GROUP BY rule ORDER BY rule").fetchall())
-    for t in ["_member", "_member_count", "_facts", *wins.values()]:
+    recomputed = con.execute("SELECT count(DISTINCT resident_id) FROM _member").fetchone()[0]
+    for t in ["_member", "_member_count", "_facts", "_golden", "_overrides", "_touched", *wins.values()]:
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return SurvivorshipSummary(residents=residents_n, lineage_rows=lineage_n, conflicts=n_conflicts,
                                overrides_applied=applied, overrides_unmatched=unmatched,
-                               overrides_rejected=rejected, rules_decided=decided)
+                               overrides_rejected=rejected, rules_decided=decided, recomputed=recomputed,
+                               mode="incremental" if partial else "full")
 
 
-def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, int, int]:
-    """Officers' value decisions replace the golden value (latest decision per resident and attribute;
-    a resident retired by a merge is followed to its survivor)."""
+def _write_basis(con: duckdb.DuckDBPyConnection, partial: bool, digest: str) -> None:
+    """Remember what the golden tables were computed from, for the next incremental call."""
+    if partial:
+        con.execute("DELETE FROM golden_members WHERE resident_id IN (SELECT resident_id FROM _touched)")
+        con.execute("INSERT INTO golden_members SELECT record_uid, resident_id, record_hash FROM _member")
+        con.execute("CREATE OR REPLACE TABLE residents_recomputed AS SELECT resident_id FROM _touched")
+    else:
+        con.execute("CREATE OR REPLACE TABLE golden_members AS "
+                    "SELECT record_uid, resident_id, record_hash FROM _member")
+        con.execute("DROP TABLE IF EXISTS residents_recomputed")
+    _set_basis(con, digest)
+
+
+def _resolve_overrides(con: duckdb.DuckDBPyConnection) -> None:
+    """Temp table `_overrides`: the latest value decision per resident and attribute, a resident
+    retired by a merge followed to its survivor."""
+    con.execute("DROP TABLE IF EXISTS _overrides")
     if not table_exists(con, "value_overrides"):
-        return 0, 0, 0
+        return
     follow = ("SELECT resident_id, merged_into FROM resident_ids WHERE merged_into IS NOT NULL"
               if table_exists(con, "resident_ids") else
               "SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS merged_into WHERE FALSE")
@@ -250,6 +362,12 @@ def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, 
         FROM value_overrides o JOIN final f ON f.start_id = o.resident_id
         QUALIFY row_number() OVER (PARTITION BY f.resident_id, o.attribute
                                    ORDER BY o.decided_at DESC, o.decision_id DESC) = 1""")
+
+
+def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, int, int]:
+    """Officers' value decisions (`_overrides`) replace the golden value."""
+    if not table_exists(con, "_overrides"):
+        return 0, 0, 0
     types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_schema = 'main' AND table_name = 'residents'").fetchall())
     total = con.execute("SELECT count(*) FROM _overrides").fetchone()[0]
@@ -285,19 +403,17 @@ def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, 
                         FROM _overrides o JOIN residents r USING (resident_id)
                         WHERE o.attribute = ? AND TRY_CAST(o.value AS {typ}) IS NOT NULL""", [attribute])
         applied += n_ok
-    con.execute("DROP TABLE IF EXISTS _overrides")
     return applied, total - applied - rejected, rejected
 
 
-def _write_conflicts(con: duckdb.DuckDBPyConnection) -> int:
+def _write_conflicts(con: duckdb.DuckDBPyConnection, partial: bool = False) -> int:
     """`conflicts`: residents whose records disagree on birth date, sex or (valid) identity number.
 
     Only comparable values are compared: a year-month birth date conflicts with a full date only
     when the months differ. Mistyped identity numbers (failing the check) are typos, not
     conflicts. `values` is JSON {value: ["department:source_record_id", ...]}.
     """
-    con.execute("""
-        CREATE OR REPLACE TABLE conflicts AS
+    sql = """
         WITH v AS (
             SELECT resident_id, 'birth_date' AS attribute,
                    coalesce(strftime(birth_date, '%Y-%m-%d'), printf('%04d-%02d', birth_year, birth_month)) AS value,
@@ -321,6 +437,13 @@ def _write_conflicts(con: duckdb.DuckDBPyConnection) -> int:
         grouped AS (
             SELECT v.resident_id, v.attribute, v.value, list(v.record ORDER BY v.record) AS records
             FROM v JOIN disagree USING (resident_id, attribute) GROUP BY ALL)
-        SELECT resident_id, attribute, CAST(json_group_object(value, records) AS JSON) AS "values"
-        FROM grouped GROUP BY ALL ORDER BY resident_id, attribute""")
+        SELECT resident_id, attribute, -- keys in value order, so that reruns write the same text
+               CAST('{' || string_agg(to_json(value) || ':' || to_json(records), ',' ORDER BY value) || '}' AS JSON)
+                   AS "values"
+        FROM grouped GROUP BY ALL ORDER BY resident_id, attribute"""
+    if partial:
+        con.execute("DELETE FROM conflicts WHERE resident_id IN (SELECT resident_id FROM _touched)")
+        con.execute("INSERT INTO conflicts " + sql)
+    else:
+        con.execute("CREATE OR REPLACE TABLE conflicts AS " + sql)
     return con.execute("SELECT count(*) FROM conflicts").fetchone()[0]

@@ -1,0 +1,141 @@
+"""Speed of the nightly merge as users see it: night 1 (full), night 2 incremental, night 2 rebuilt.
+
+    .venv/bin/python benchmarks/nightly_benchmark.py --people 1000000 --work /tmp/nightly
+    .venv/bin/python benchmarks/nightly_benchmark.py --landing /tmp/h8/landing --work /tmp/nightly
+
+Each night goes through `registry run` in a subprocess (the Dagster job, exactly what the schedule
+launches). Night 2 runs incrementally in one home and with --full-rebuild in a copy of the home as it
+stood after night 1. Prints per-stage seconds (from the run ledger), wall time and peak RSS of each
+run, the speed-up, and whether both homes published the same residents (same records together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+BIN = Path(sys.executable).parent
+NIGHT1, NIGHT2 = "2026-11-19", "2026-11-20"
+
+
+def _run(args: list[str], log: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS of the child in GB); raises if the command fails."""
+    started = time.perf_counter()
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(args, stdout=fh, stderr=subprocess.STDOUT)
+        _, status, usage = __import__("os").wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{' '.join(args)} failed; see {log}")
+    return wall, usage.ru_maxrss / 1024 / 1024
+
+
+def _generate(people: int, work: Path, seed: int) -> Path:
+    landing = work / "landing"
+    for date, extra in ((NIGHT1, []), (NIGHT2, ["--previous", str(landing / NIGHT1)])):
+        if (landing / date).exists():
+            continue
+        _run([str(BIN / "registry"), "generate", "--people", str(people), "--date", date, "--out", str(landing),
+              "--seed", str(seed), "--truth", str(work / "truth" / f"{date}.csv"), *extra], work / f"generate-{date}.log")
+    return landing
+
+
+def _ledger(home: Path, date: str) -> dict:
+    con = duckdb.connect(str(home / "published" / "registry.duckdb"), read_only=True)
+    try:
+        mode, stats = con.execute("SELECT mode, stats FROM runs WHERE extract_date = CAST(? AS DATE) "
+                                  "AND status = 'published' ORDER BY started_at DESC LIMIT 1", [date]).fetchone()
+    finally:
+        con.close()
+    stats = json.loads(stats) if isinstance(stats, str) else stats
+    return {"mode": mode, "stages": stats.get("stage_seconds", {}),
+            "changes": (stats.get("standardised_records") or {}).get("changes", {})}
+
+
+def _residents(home: Path) -> set[frozenset]:
+    con = duckdb.connect(str(home / "published" / "registry.duckdb"), read_only=True)
+    try:
+        rows = con.execute("SELECT list(record_uid ORDER BY record_uid) FROM crosswalk GROUP BY resident_id").fetchall()
+    finally:
+        con.close()
+    return {frozenset(r[0]) for r in rows}
+
+
+def _golden_equal(a: Path, b: Path) -> bool:
+    """Same golden values for the same records (resident_ids may differ between the two homes)."""
+    sql = """SELECT count(*) FROM (
+               (SELECT * EXCLUDE (resident_id), (SELECT min(record_uid) FROM {db}.crosswalk x
+                                                 WHERE x.resident_id = r.resident_id) AS first_record
+                FROM {db}.residents r)
+               EXCEPT ALL
+               (SELECT * EXCLUDE (resident_id), (SELECT min(record_uid) FROM {other}.crosswalk x
+                                                 WHERE x.resident_id = r.resident_id) AS first_record
+                FROM {other}.residents r))"""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{a / 'published' / 'registry.duckdb'}' AS a (READ_ONLY)")
+        con.execute(f"ATTACH '{b / 'published' / 'registry.duckdb'}' AS b (READ_ONLY)")
+        return (con.execute(sql.format(db="a", other="b")).fetchone()[0] == 0
+                and con.execute(sql.format(db="b", other="a")).fetchone()[0] == 0)
+    finally:
+        con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/nightly_benchmark"))
+    parser.add_argument("--landing", type=Path, help=f"reuse a landing zone holding {NIGHT1} and {NIGHT2}")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--skip-full-rebuild", action="store_true")
+    args = parser.parse_args(argv)
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    landing = args.landing.resolve() if args.landing else _generate(args.people, work, args.seed)
+    incremental, rebuilt = work / "home_incremental", work / "home_rebuilt"
+    for h in (incremental, rebuilt):
+        shutil.rmtree(h, ignore_errors=True)
+    run = [str(BIN / "registry"), "run", "--landing", str(landing)]
+
+    results = {}
+    results["night 1 full"] = _run(run + ["--home", str(incremental), "--date", NIGHT1], work / "night1.log")
+    print(f"night 1 full: {results['night 1 full'][0]:.1f} s", flush=True)
+    if not args.skip_full_rebuild:
+        shutil.copytree(incremental, rebuilt)
+    results["night 2 incremental"] = _run(run + ["--home", str(incremental), "--date", NIGHT2], work / "night2.log")
+    print(f"night 2 incremental: {results['night 2 incremental'][0]:.1f} s", flush=True)
+    ledgers = {"night 1 full": _ledger(incremental, NIGHT1), "night 2 incremental": _ledger(incremental, NIGHT2)}
+    if not args.skip_full_rebuild:
+        results["night 2 full rebuild"] = _run(run + ["--home", str(rebuilt), "--date", NIGHT2, "--full-rebuild"],
+                                               work / "night2-full.log")
+        ledgers["night 2 full rebuild"] = _ledger(rebuilt, NIGHT2)
+
+    stages = list(dict.fromkeys(s for led in ledgers.values() for s in led["stages"]))
+    names = list(results)
+    print(f"\nlanding {landing}; records changed on night 2: "
+          f"{sum(ledgers['night 2 incremental']['changes'].values())}")
+    print(f"{'stage':<26}" + "".join(f"{n:>22}" for n in names))
+    for s in stages:
+        print(f"{s:<26}" + "".join(f"{ledgers[n]['stages'].get(s, float('nan')):>22.1f}" for n in names))
+    print(f"{'wall time (s)':<26}" + "".join(f"{results[n][0]:>22.1f}" for n in names))
+    print(f"{'peak RSS (GB)':<26}" + "".join(f"{results[n][1]:>22.2f}" for n in names))
+    print(f"RUSAGE_CHILDREN peak RSS: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024:.2f} GB")
+    if "night 2 full rebuild" in results:
+        speedup = results["night 2 full rebuild"][0] / results["night 2 incremental"][0]
+        same = _residents(incremental) == _residents(rebuilt)
+        print(f"speed-up of the incremental night over the full rebuild: {speedup:.1f}x")
+        print(f"incremental residents == full rebuild's (same records together): {same}")
+        print(f"incremental golden records == full rebuild's: {_golden_equal(incremental, rebuilt)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
