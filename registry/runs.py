@@ -73,8 +73,10 @@ def record_stage(con: duckdb.DuckDBPyConnection, run_id: str, stage: str, second
                  stats: dict[str, Any]) -> None:
     ensure_tables(con)
     con.execute("DELETE FROM run_stages WHERE run_id = ? AND stage = ?", [run_id, stage])
+    # Full precision: stages finishing within one second must still list in the order they ran.
     con.execute("INSERT INTO run_stages VALUES (?, ?, ?, ?, ?)",
-                [run_id, stage, round(seconds, 3), json.dumps(stats, ensure_ascii=False, default=str), _now()])
+                [run_id, stage, round(seconds, 3), json.dumps(stats, ensure_ascii=False, default=str),
+                 dt.datetime.now()])
 
 
 def run_stats(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

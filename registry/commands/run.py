@@ -90,10 +90,15 @@ def _failure_message(result) -> str:
 def _print_summary(home, run_id: str) -> None:
     import duckdb
 
-    con = duckdb.connect(str(home.published_db), read_only=True)
+    # The state holds the run's final ledger row (with the publish stage); the registry holds the residents.
+    con = duckdb.connect(str(home.state_db), read_only=True)
     try:
         row = con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode, status, started_at, finished_at, "
                           "message, stats FROM runs WHERE run_id = ?", [run_id]).fetchall()
+    finally:
+        con.close()
+    con = duckdb.connect(str(home.published_db), read_only=True)
+    try:
         residents = con.execute("SELECT count(*) FROM residents").fetchall()[0][0]
     finally:
         con.close()
