@@ -35,3 +35,13 @@ def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> No
         FULL OUTER JOIN (SELECT record_uid, department, record_hash FROM records
                          WHERE department IN ({in_scope})) r ON r.record_uid = h.record_uid
         WHERE h.record_hash IS DISTINCT FROM r.record_hash""")
+
+
+
+def changed_raw_rows_sql(department: str) -> str:
+    """A SELECT of the rows of raw_<department> that are new or changed against the standardised `records`
+    (run before tonight's standardisation): what tonight's delivery brings that was not validated before."""
+    return f"""SELECT * EXCLUDE (_uid, _hash) FROM (
+            SELECT *, {record_uid_sql(department)} AS _uid, {record_hash_sql(department)} AS _hash
+            FROM {raw_table(department)}) t
+        WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.record_uid = t._uid AND r.record_hash = t._hash)"""

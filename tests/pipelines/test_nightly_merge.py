@@ -130,3 +130,37 @@ def test_corrupted_delivery_leaves_the_published_registry_in_place(nights, incre
     assert "labour" in err and data.name in err
     assert published.read_bytes() == before
     assert _registry(home, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'")[0][0] == NIGHT2
+
+
+def test_rejected_delivery_can_be_published_with_the_previous_one_standing(nights, incremental_home):
+    """Runs after the corrupted-delivery test: the data engineer accepts the night without labour's file."""
+    _, landing, _ = nights
+    home, _ = incremental_home
+    labour_before = _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'labour'")[0][0]
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3, "--accept-rejected"]) == 0
+    status, message = _registry(home, "SELECT status, message FROM runs WHERE extract_date = ? "
+                                      "AND status = 'published'", [NIGHT3])[0]
+    assert "labour: rejected" in message
+    # Labour's records of the night before still stand in the registry.
+    assert _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'labour'")[0][0] == labour_before
+    # The failed attempt of the same night is in the ledger too.
+    assert _registry(home, "SELECT count(*) FROM runs WHERE extract_date = ? AND status = 'failed'", [NIGHT3])[0][0] == 1
+
+
+def test_department_missing_a_night_keeps_its_latest_delivery(nights, incremental_home):
+    _, landing, _ = nights
+    home, _ = incremental_home
+    night4 = "2026-11-22"
+    shutil.copytree(landing / NIGHT2, landing / night4, ignore=shutil.ignore_patterns("civil_affairs"))
+    for folder in (landing / night4).iterdir():
+        for f in folder.iterdir():
+            if f.name == "manifest.json":
+                f.unlink()
+            else:
+                f.rename(f.with_name(f.name.replace(NIGHT2.replace("-", ""), night4.replace("-", ""))))
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", night4]) == 0
+    status, delivery_date = _registry(home, "SELECT status, delivery_date::VARCHAR FROM deliveries "
+                                            "WHERE run_extract_date = ? AND department = 'civil_affairs'", [night4])[0]
+    assert status == "stale" and delivery_date == NIGHT3  # the latest delivery before the missed night
+    assert "civil_affairs: stale" in _registry(home, "SELECT message FROM runs WHERE extract_date = ?", [night4])[0][0]
+    assert _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'civil_affairs'")[0][0] > 0
