@@ -31,6 +31,12 @@ def linkage_model(context: AssetExecutionContext, night: Night, registry: Regist
         else:
             model = training.load_model()
             stage.stats["retrained"] = False
+            # The committed model's chart, once per version, so the UI links to what tonight's weights are.
+            chart = registry.paths.root / "models" / f"committed-{model.version}.match_weights.html"
+            if not chart.exists():
+                chart.parent.mkdir(parents=True, exist_ok=True)
+                model.save_match_weights_chart(chart)
+            context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
         stage.stats["model_version"] = model.version
         stage.stats["parameters"] = model.parameters().to_dict(orient="records")
 
