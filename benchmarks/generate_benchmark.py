@@ -46,8 +46,15 @@ def main() -> int:
         date = extra[1]
         rows = {}
         for d in ("public_security", "family_planning", "civil_affairs", "labour"):
+            # The manifest is optional (some nights have none); the generator's own state always counts rows.
             m = work / "landing" / date / d / "manifest.json"
-            rows[d] = json.loads(m.read_text())["rows"] if m.exists() else None
+            state = work / "generator_state" / date / f"{d}.parquet"
+            if m.exists():
+                rows[d] = json.loads(m.read_text())["rows"]
+            else:
+                import duckdb
+                rows[d] = duckdb.sql(f"SELECT count(*) FROM read_parquet('{state}')").fetchall()[0][0] \
+                    if state.exists() else None
         print(proc.stdout.strip())
         print(json.dumps({"people": a.people, "date": date, "wall_seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
                           "peak_rss_mb": round(max(peak, before) / 1024), "rows": rows}, ensure_ascii=False))
