@@ -12,7 +12,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from registry.home import Home
-from registry.run_state import RunState
+from registry.run_state import RunLock, RunState
 
 
 class RegistryHome(ConfigurableResource):
@@ -49,10 +49,16 @@ class RunDatabase(ConfigurableResource):
 
     registry: RegistryHome
     _state: RunState | None = PrivateAttr(default=None)
+    _lock: RunLock | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run_id or "adhoc"
+        self._lock = RunLock(self.registry.paths).acquire(run_id)
         self._state = RunState(self.registry.paths, run_id).open()
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
 
     @property
     def state(self) -> RunState:

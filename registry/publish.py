@@ -290,11 +290,18 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, keep_versio
     building = home.published_dir / f".building-{run_id}.duckdb"
     try:
         counts = _build(con, building, run_id, views)
+        # Read-only on disk: kept versions are hard links to it, and no reader may write through it.
+        os.chmod(building, 0o444)
         _swap(building, home.published_db)
     except BaseException:
         _remove_db_file(building)
         raise
-    version = _keep_version(home, run_id, keep_versions)
+    # After the swap nothing may fail the run: the registry is published, and the run's state must follow.
+    try:
+        version = _keep_version(home, run_id, keep_versions)
+    except OSError as exc:
+        version = None
+        warnings.append(f"version not kept: {exc}")
     result = PublishResult(run_id=run_id, path=home.published_db, version_path=version, tables=counts,
                            views=sorted(views), checks=checks, warnings=warnings,
                            seconds=time.monotonic() - started)

@@ -7,6 +7,7 @@ a copy and the copy replaces the state with one atomic rename after a successful
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class RunState:
         Idempotent: a second call within the same run keeps the copy it already has.
         """
         self.home.ensure()
+        recover_published_run(self.home)
         if not self.path.exists():
             tmp = self.path.with_suffix(".copying")
             if self.home.state_db.exists():
@@ -57,11 +59,83 @@ class RunState:
         wal = self.path.with_suffix(".duckdb.wal")
         if wal.exists():
             wal.unlink()
+        _fsync_dir(self.home.state_dir)
 
     def discard(self) -> None:
         for p in (self.path, self.path.with_suffix(".duckdb.wal"), self.path.with_suffix(".copying")):
             if p.exists():
                 p.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def last_published_run(home: Home) -> str | None:
+    """The run whose registry departments read now."""
+    if not home.published_db.exists():
+        return None
+    try:
+        con = duckdb.connect(str(home.published_db), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute("SELECT run_id FROM runs WHERE status = 'published' "
+                           "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return rows[0][0] if rows else None
+
+
+def recover_published_run(home: Home) -> str | None:
+    """Roll forward a run that published its registry but was stopped before its state was promoted.
+
+    Without this, the next night would start from the state before that run and issue again the
+    resident_ids it had published, to other people.
+    """
+    run_id = last_published_run(home)
+    if run_id and (home.run_dir / f"{run_id}.duckdb").exists():
+        RunState(home, run_id).promote()
+        return run_id
+    return None
+
+
+class RunLock:
+    """One nightly run per HOME at a time: two runs would each promote their own state over the other's."""
+
+    def __init__(self, home: Home):
+        self.path = home.state_dir / "run.lock"
+        self._fh = None
+
+    def acquire(self, run_id: str) -> "RunLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another run"
+            fh.close()
+            raise RuntimeError(f"another nightly run holds {self.path} ({holder}); "
+                               "wait for it to finish, then run again") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"run {run_id}, pid {os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh, fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
 
 
 def has_state(home: Home) -> bool:

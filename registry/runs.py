@@ -136,9 +136,14 @@ def abandon_run(home: Home, run_id: str, message: str) -> dict[str, Any]:
 
     The working state and the published registry are untouched by construction.
     """
-    from registry.run_state import RunState
+    from registry.run_state import RunState, last_published_run
 
     state = RunState(home, run_id)
+    if last_published_run(home) == run_id and state.path.exists():
+        # It failed after its registry was swapped in: the published registry is this run's, so its state
+        # must become the working state too (else resident_ids it issued would be issued again).
+        state.promote()
+        return {"run_id": run_id, "published": True, "message": message}
     extract_date = mode = None
     started_at = None
     stats: dict[str, Any] = {}

@@ -25,6 +25,12 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
     with run_db.connect() as con:
         has_records = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0] > 0
+        runs.ensure_tables(con)
+        latest = con.execute("SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'").fetchall()[0][0]
+        if latest and extract_date < latest:
+            # The state moves forward only: a night before the latest merged one would roll every department back.
+            raise Failure(f"{extract_date} is earlier than the latest merged night {latest}; the registry only "
+                          f"moves forward (rerun {latest} or a later night). The published registry stays as it was")
         last_model = runs.get_meta(con, "model_version") if has_records else None
         current_model = load_model().version
         if night.full_rebuild:

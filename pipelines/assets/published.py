@@ -21,13 +21,18 @@ def published_registry(context: AssetExecutionContext, registry: RegistryHome, r
         message = run_message(con, context.run.run_id)
         # The ledger row is final before the copy is published, so the registry shows this run as published.
         runs.finish_run(con, context.run.run_id, "published", message)
+        con.execute("CHECKPOINT")
         started = time.perf_counter()
         result = publish(con, home, context.run.run_id)
         seconds = time.perf_counter() - started
-        # The publish stage's own figures reach the state (and so the next night's registry) and Dagster.
-        runs.record_stage(con, context.run.run_id, "published_registry", seconds, stats_of(result))
-        stats = runs.finish_run(con, context.run.run_id, "published", message)
-        con.execute("CHECKPOINT")
+        # From the swap on, the run is published: its figures are best effort, the promotion is not.
+        stats = {}
+        try:
+            runs.record_stage(con, context.run.run_id, "published_registry", seconds, stats_of(result))
+            stats = runs.finish_run(con, context.run.run_id, "published", message)
+            con.execute("CHECKPOINT")
+        except Exception as exc:  # noqa: BLE001 - a ledger detail must not un-publish the night
+            context.log.warning(f"publish figures not recorded: {exc}")
     run_db.state.promote()
     context.add_output_metadata({
         "published": MetadataValue.path(str(home.published_db)),

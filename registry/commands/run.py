@@ -60,7 +60,13 @@ def run(args: argparse.Namespace) -> int:
                                               "registry/extract_date": args.date or "latest"})
     if not result.success:
         message = _failure_message(result)
-        abandon_run(home, result.run_id, message)
+        outcome = abandon_run(home, result.run_id, message)
+        if outcome.get("published"):
+            # It failed after the swap: departments already read this night, and the state now follows it.
+            print(f"registry run: published, but a step after the swap failed ({message}); "
+                  "the working state was rolled forward to match", file=sys.stderr)
+            _print_summary(home, result.run_id)
+            return 0
         print(f"registry run FAILED (run {result.run_id}): {message}", file=sys.stderr)
         if home.published_db.exists():
             print(f"The published registry stays as it was: {home.published_db}", file=sys.stderr)
@@ -70,17 +76,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _failure_message(result) -> str:
-    """The first failing step's own message, not the framework's wrapping of it."""
+    """The first failing step's (or resource's) own message, not the framework's wrapping of it."""
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            err = event.step_failure_data.error
-            while err.cause is not None and "dagster" in (err.cls_name or "").lower():
-                err = err.cause
-            first_line = (err.message or "").strip().splitlines()
-            text = first_line[0] if first_line else err.cls_name
-            if text.startswith("dagster.") and ": " in text:  # "dagster._core....Failure: <our message>"
-                text = text.split(": ", 1)[1]
-            return f"{event.step_key}: {text}"
+        err = getattr(event.event_specific_data, "error", None)
+        if err is None:
+            continue
+        while err.cause is not None and (err.cls_name or "").startswith(("Dagster", "ResourceInit")):
+            err = err.cause
+        first_line = (err.message or "").strip().splitlines()
+        text = first_line[0] if first_line else err.cls_name
+        if text.startswith("dagster.") and ": " in text:  # "dagster._core....Failure: <our message>"
+            text = text.split(": ", 1)[1]
+        if text.startswith(("RuntimeError: ", "Failure: ")):
+            text = text.split(": ", 1)[1]
+        return f"{event.step_key}: {text}" if event.step_key else text
     for event in result.all_events:
         if event.is_run_failure:
             return event.message or "the run failed"

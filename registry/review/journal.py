@@ -38,13 +38,27 @@ def append(path: Path, decision: dict) -> dict:
             line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
             if _ends_without_newline(fd):
                 line = "\n" + line  # a torn last line stays visible (and reported) instead of swallowing ours
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
+            _write_all_or_nothing(fd, line.encode("utf-8"))
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
     return row
+
+
+def _write_all_or_nothing(fd: int, data: bytes) -> None:
+    """The whole line reaches the disk, or the file is cut back to where it was and the caller hears of it:
+    a decision is never half-recorded, nor reported recorded when it is not (e.g. a full disk)."""
+    start = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.ftruncate(fd, start)
+        raise
 
 
 def _ends_without_newline(fd: int) -> bool:
@@ -70,6 +84,13 @@ def register(con: duckdb.DuckDBPyConnection, path: Path | str, table: str) -> in
             SELECT unnest(s) AS line, generate_subscripts(s, 1) AS line_no
             FROM (SELECT string_split(content, chr(10)) AS s FROM read_text('{literal}'))
         ) WHERE trim(line) <> ''""")
+    # A last line without its newline is a decision being written right now (appends end with one):
+    # it is read on the next pass, and must not fail tonight's run.
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        complete = fh.read(1) == b"\n"
+    if not complete:
+        con.execute("DELETE FROM _journal_lines WHERE line_no = (SELECT max(line_no) FROM _journal_lines)")
     bad = con.execute("SELECT line_no, left(line, 80) FROM _journal_lines WHERE NOT json_valid(line) "
                       "ORDER BY line_no LIMIT 1").fetchall()
     if not bad:  # separately: DuckDB may evaluate every branch, and json_* raise on malformed text

@@ -117,10 +117,17 @@ def test_no_published_registry_is_a_clear_error(tmp_path):
         record_decision(Home(tmp_path), item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
 
 
+def test_a_last_line_still_being_written_is_read_next_time(published_home):
+    record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
+    with open(published_home.decisions, "a", encoding="utf-8") as f:
+        f.write('{"decision": "same", "decided_by": "half-wri')  # an append in progress: no newline yet
+    assert len(read_decisions(published_home)) == 1
+
+
 def test_corrupt_line_is_reported_with_its_number(published_home):
     record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
     with open(published_home.decisions, "a", encoding="utf-8") as f:
-        f.write('{"decision": "same", "decided_by": "torn')
+        f.write('{"decision": "same", "decided_by": "torn\n')  # a complete line that is no decision
     with pytest.raises(ReviewError, match=r"decisions.jsonl: line 2 is not a valid decision"):
         read_decisions(published_home)
     # Every reader refuses the file until it is repaired, rather than silently dropping the line ...
