@@ -24,6 +24,7 @@ import duckdb
 import yaml
 
 from registry.home import Home
+from registry.run_state import fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -189,14 +190,6 @@ def _remove_db_file(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _clean_stale_builds(published_dir: Path, run_id: str) -> None:
     """Half-built files of crashed publishes (this run's, or any older than an hour)."""
     now = time.time()
@@ -237,13 +230,13 @@ def _build(con: duckdb.DuckDBPyConnection, target: Path, run_id: str, views: dic
         pub.close()
     if Path(str(target) + ".wal").exists():
         raise PublishError(f"{target}: write-ahead log left after close; not publishing a partial file")
-    _fsync(target)
+    fsync_path(target)
     return counts
 
 
 def _swap(building: Path, published: Path) -> None:
     os.replace(building, published)
-    _fsync(published.parent)
+    fsync_path(published.parent)
 
 
 def _keep_version(home: Home, run_id: str, keep_versions: int) -> Path | None:

@@ -59,7 +59,7 @@ class RunState:
         wal = self.path.with_suffix(".duckdb.wal")
         if wal.exists():
             wal.unlink()
-        _fsync_dir(self.home.state_dir)
+        fsync_path(self.home.state_dir)
 
     def discard(self) -> None:
         for p in (self.path, self.path.with_suffix(".duckdb.wal"), self.path.with_suffix(".copying")):
@@ -67,7 +67,8 @@ class RunState:
                 p.unlink()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a directory's entries (after a rename), to the disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
