@@ -243,6 +243,13 @@ def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: st
 
 # ---------------------------------------------------------------- JSON Lines
 
+# DuckDB's JSON reader is lenient (trailing commas, NaN/Infinity, comments); DEPARTMENTS.md says a line
+# that is not valid JSON is quarantined, so what only the lenient reader accepts is refused here.
+# String literals are blanked first so that a comma or a word inside a value never counts.
+_STRICT_JSON = (r"""json_valid(line) AND NOT regexp_matches("""
+                r"""regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g'), """
+                r"""',\s*[}\]]|\b(?:NaN|Infinity)\b|//|/\*')""")
+
 def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: Path) -> Staged:
     text_path = prepare_text(path, "utf-8", workdir)
     key = RECORD_KEYS[department]
@@ -251,8 +258,8 @@ def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: P
     try:
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE {stage}_lines AS
-            SELECT ordinality AS p, line, json_valid(line) AS ok,
-                   CASE WHEN json_valid(line) THEN json_type(line::JSON) END AS kind
+            SELECT ordinality AS p, line, {_STRICT_JSON} AS ok,
+                   CASE WHEN {_STRICT_JSON} THEN json_type(line::JSON) END AS kind
             FROM read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false,
                           auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false)
                  WITH ORDINALITY

@@ -84,6 +84,17 @@ def test_labour_jsonl_missing_null_and_empty_all_mean_unknown(tmp_path, con):
 
 # ------------------------------------------------------------------ row-level quarantine
 
+def test_jsonl_that_only_a_lenient_parser_accepts_is_quarantined(tmp_path, con):
+    # DuckDB's reader would take these; they are not JSON, so DEPARTMENTS.md has them quarantined.
+    lines = ['{"GRBH":"LD0000000001","XM":"王芳",}', '{"GRBH":"LD0000000002","XM":"刘洋","CSRQ":NaN}',
+             '{"GRBH":"LD0000000003","XM":"陈静","HJDZ":"幸福路1号,}"}']
+    deliver(tmp_path, "labour", D1, manifest=False, data=("\n".join(lines) + "\n").encode())
+    out = load_department(con, tmp_path, "labour", D1)
+    assert keys(con, "labour") == ["LD0000000003"]  # a comma before } inside a value is fine
+    assert quarantined(con, "labour") == [(1, "LD0000000001", "invalid_json"), (2, "LD0000000002", "invalid_json")]
+    assert (out.rows_delivered, out.rows_loaded, out.rows_quarantined) == (3, 1, 2)
+
+
 def test_jsonl_line_not_json_is_quarantined_rest_loads(tmp_path, con):
     lines = [{"GRBH": "LD0000000001"}, '{"GRBH": "LD0000000002", "XM": ', "", {"GRBH": "LD0000000003"}, "[1, 2]",
              {"XM": "无编号"}]
