@@ -3,7 +3,6 @@ and the optional manifest.json. Rows are built column-wise with arrow-backed str
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -15,6 +14,7 @@ import pyarrow.compute as pc
 
 from registry.departments import (CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY,
                                   SHEET_NAME_FAMILY_PLANNING, data_file_name)
+from registry.departments.landing import sha256_of
 
 ENCODINGS = {PUBLIC_SECURITY: "gb18030", CIVIL_AFFAIRS: "utf-8-sig"}
 
@@ -197,14 +197,6 @@ def _json_lines(df: pd.DataFrame, department: str, rng) -> np.ndarray:
     return lines
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def write_delivery(df: pd.DataFrame, department: str, extract_date: str, folder: Path, rng,
                    manifest: bool = True) -> tuple[Path, int]:
     """Write one department's delivery (data file + optional manifest.json) into folder."""
@@ -221,7 +213,7 @@ def write_delivery(df: pd.DataFrame, department: str, extract_date: str, folder:
     man = folder / "manifest.json"
     if manifest:
         man.write_text(json.dumps({"department": department, "extract_date": extract_date, "file": path.name,
-                                   "rows": rows, "sha256": sha256(path)}, ensure_ascii=False, indent=2) + "\n",
+                                   "rows": rows, "sha256": sha256_of(path)}, ensure_ascii=False, indent=2) + "\n",
                        encoding="utf-8")
     elif man.exists():
         man.unlink()
