@@ -117,12 +117,23 @@ def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> Standardi
 
 
 def _refresh_provenance(con: duckdb.DuckDBPyConnection, departments: list[str]) -> None:
-    """Unchanged records keep their standardised values but point at the latest delivery's file and line."""
+    """Unchanged records keep their standardised values (and their value notes) but point at the
+    latest delivery's file and line."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE _moved (record_uid VARCHAR, department VARCHAR,
+        source_record_id VARCHAR, old_file VARCHAR, old_extract_date DATE, new_file VARCHAR, new_line BIGINT,
+        new_extract_date DATE)""")
     for d in departments:
-        con.execute(f"""UPDATE records SET extract_date = CAST(r._extract_date AS DATE), source_file = r._source_file,
-                                       source_line = CAST(r._source_line AS BIGINT)
-            FROM {records.raw_table(d)} r
-            WHERE records.record_uid = {records.record_uid_sql(d, "r")}
+        con.execute(f"""INSERT INTO _moved
+            SELECT records.record_uid, records.department, records.source_record_id, records.source_file,
+                   records.extract_date, r._source_file, CAST(r._source_line AS BIGINT), CAST(r._extract_date AS DATE)
+            FROM records JOIN {records.raw_table(d)} r ON records.record_uid = {records.record_uid_sql(d, "r")}
+            WHERE records.department = '{d}'
               AND (records.extract_date IS DISTINCT FROM CAST(r._extract_date AS DATE)
                    OR records.source_line IS DISTINCT FROM CAST(r._source_line AS BIGINT)
                    OR records.source_file IS DISTINCT FROM r._source_file)""")
+    # Records standardised tonight already carry tonight's provenance and notes.
+    notes.carry_forward_value_notes(con, "(SELECT * FROM _moved WHERE old_file IS DISTINCT FROM new_file)")
+    con.execute("""UPDATE records SET extract_date = m.new_extract_date, source_file = m.new_file,
+                                      source_line = m.new_line
+                   FROM _moved m WHERE records.record_uid = m.record_uid""")
+    con.execute("DROP TABLE _moved")

@@ -50,10 +50,20 @@ def _field_sql(column: str) -> str:
     return f"CASE s.department {whens} END" if whens else "NULL"
 
 
+VALUE_REASONS: tuple[str, ...] = tuple(dict.fromkeys(reason for _, reason, _ in CHECKS))
+_REASON_LIST = ", ".join(f"'{r}'" for r in VALUE_REASONS)
+
+
 def append_value_notes(con: duckdb.DuckDBPyConnection, staged: str, standardised: str) -> dict[tuple[str, str], int]:
     """Append one quarantine row per unusable value of the rows in `standardised`;
-    returns (department, reason) -> number of notes."""
+    returns (department, reason) -> number of notes.
+
+    A record's notes for a file are written once: standardising it again from the same file (a rerun,
+    a rebuild) replaces them instead of adding a second copy."""
     con.execute(QUARANTINE_DDL)
+    con.execute(f"""DELETE FROM quarantine WHERE reason IN ({_REASON_LIST})
+                    AND (department, file, record_key) IN
+                        (SELECT department, source_file, source_record_id FROM {staged})""")
     selects = [
         f"""SELECT s.extract_date, s.department, s.source_file AS file, s.source_line AS line,
                    s.source_record_id AS record_key, {_field_sql(col)} AS field,
@@ -67,3 +77,27 @@ def append_value_notes(con: duckdb.DuckDBPyConnection, staged: str, standardised
                 "FROM _value_notes")
     rows = con.execute("SELECT department, reason, count(*) FROM _value_notes GROUP BY ALL").fetchall()
     return {(d, r): n for d, r, n in rows}
+
+
+def carry_forward_value_notes(con: duckdb.DuckDBPyConnection, unchanged: str) -> int:
+    """Notes of records that did not change tonight, repeated for tonight's delivery.
+
+    An incremental night standardises only new and changed records; an unchanged record's unusable
+    value is still in tonight's file, so its note is copied from the file the record was last
+    standardised from to the file and line it now comes from — what a rebuild would write.
+    `unchanged` holds (record_uid, department, source_record_id, old_file, old_extract_date,
+    new_file, new_line, new_extract_date) for the unchanged records whose delivery moved on."""
+    con.execute(QUARANTINE_DDL)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _carried_notes AS
+        SELECT u.new_extract_date AS extract_date, q.department, u.new_file AS file, u.new_line AS line,
+               q.record_key, q.field, q.value, q.reason
+        FROM {unchanged} u JOIN quarantine q
+          ON q.department = u.department AND q.record_key = u.source_record_id AND q.file = u.old_file
+         AND q.extract_date = u.old_extract_date
+        WHERE q.reason IN ({_REASON_LIST})""")
+    con.execute(f"""DELETE FROM quarantine WHERE reason IN ({_REASON_LIST})
+                    AND (department, file, record_key) IN (SELECT department, file, record_key FROM _carried_notes)""")
+    con.execute("INSERT INTO quarantine SELECT * FROM _carried_notes")
+    n = con.execute("SELECT count(*) FROM _carried_notes").fetchall()[0][0]
+    con.execute("DROP TABLE _carried_notes")
+    return n

@@ -63,3 +63,28 @@ def test_quarantine_created_with_contract_columns(con):
     standardise(con)
     cols = [r[0] for r in con.execute("DESCRIBE quarantine").fetchall()]
     assert cols == ["extract_date", "department", "file", "line", "record_key", "field", "value", "reason"]
+
+
+def _notes(con):
+    return sorted(con.execute("SELECT extract_date::VARCHAR, file, line, record_key, reason FROM quarantine "
+                              "WHERE reason = 'impossible_date'").fetchall())
+
+
+def test_unchanged_records_keep_their_value_notes_in_tonights_delivery(con):
+    """An incremental night notes what a rebuild would: the unusable value is still in tonight's file."""
+    night1 = [{"人员编号": "GA0000000001", "姓名": "张伟", "出生日期": "20000230"},
+              {"人员编号": "GA0000000002", "姓名": "王芳"}]
+    load_raw(con, "public_security", night1, extract_date="2026-11-20")
+    standardise(con)
+    # night 2: a record inserted before the unchanged one moves it to line 3
+    night2 = [{"人员编号": "GA0000000003", "姓名": "李娜"}] + night1
+    load_raw(con, "public_security", night2, extract_date="2026-11-21")
+    standardise(con)
+    incremental = _notes(con)
+    assert incremental == [("2026-11-20", "hukou_20261120.csv", 2, "GA0000000001", "impossible_date"),
+                           ("2026-11-21", "hukou_20261121.csv", 3, "GA0000000001", "impossible_date")]
+    # a rebuild of the same night, and a rerun, write the same notes, once
+    standardise(con, full=True)
+    assert _notes(con) == incremental
+    standardise(con)
+    assert _notes(con) == incremental
