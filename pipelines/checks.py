@@ -10,6 +10,7 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      asset_check)
 
 from pipelines.resources import RunDatabase
+from pipelines.stage import drop_temporaries
 from registry.departments import DEPARTMENTS
 
 
@@ -40,8 +41,9 @@ def _delivery_check(department: str):
         from registry.quality.suites import validate_department
 
         with run_db.connect() as con:
-            return _result(validate_department(con, department,
-                                               changed_only=_incremental(con, context.run.run_id)))
+            outcome = validate_department(con, department, changed_only=_incremental(con, context.run.run_id))
+            drop_temporaries(con)
+            return _result(outcome)
     return _check
 
 
@@ -51,7 +53,9 @@ def standardised_records_suite(context: AssetCheckExecutionContext, run_db: RunD
     from registry.quality.suites import validate_records
 
     with run_db.connect() as con:
-        return _result(validate_records(con, changed_only=_incremental(con, context.run.run_id)))
+        outcome = validate_records(con, changed_only=_incremental(con, context.run.run_id))
+        drop_temporaries(con)
+        return _result(outcome)
 
 
 asset_checks = [_delivery_check(d) for d in DEPARTMENTS] + [standardised_records_suite]

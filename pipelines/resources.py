@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from registry.home import Home
-from registry.run_state import RunLock, RunState
+from registry.run_state import RunLock, RunState, recover_published_run
 
 
 class RegistryHome(ConfigurableResource):
@@ -45,30 +46,86 @@ class Night(ConfigurableResource):
 
 
 class RunDatabase(ConfigurableResource):
-    """The run's private copy of the working state (see registry.run_state)."""
+    """The run's private copy of the working state (see registry.run_state), through one connection.
+
+    The job runs in one process, its steps one after another: every stage gets the same connection
+    (`connect()` does not close it); it is closed before the copy is promoted and when the run ends,
+    whatever its outcome. At the start the night's deliveries begin to be parsed in worker processes
+    (registry.departments.parsing), while the state is being copied.
+    """
 
     registry: RegistryHome
     _state: RunState | None = PrivateAttr(default=None)
     _lock: RunLock | None = PrivateAttr(default=None)
+    _parsing: object | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run_id or "adhoc"
-        self._lock = RunLock(self.registry.paths).acquire(run_id)
-        self._state = RunState(self.registry.paths, run_id).open()
+        home = self.registry.paths
+        self._lock = RunLock(home).acquire(run_id)
+        try:
+            # First the roll-forward of a run stopped after its swap: the parsing compares with that state.
+            recover_published_run(home)
+            state = RunState(home, run_id)
+            self._parsing = _start_parsing(context, self.registry, state)
+            self._state = state.open()
+        except BaseException:
+            self._release()
+            raise
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
-        if self._lock is not None:
-            self._lock.release()
+        self._release()
+
+    def _release(self) -> None:
+        try:
+            if self._parsing is not None:
+                self._parsing.close()
+                self._parsing = None
+            if self._state is not None:
+                self._state.close()
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
 
     @property
     def state(self) -> RunState:
         assert self._state is not None, "RunDatabase used outside a run"
         return self._state
 
+    @property
+    def parsing(self):
+        """Tonight's deliveries being parsed ahead (registry.departments.parsing.DeliveryParsing), or None."""
+        return self._parsing
+
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = self.state.connect()
-        try:
-            yield con
-        finally:
-            con.close()
+        """The run's connection; kept open for the next stage (closed at promotion and at the run's end)."""
+        yield self.state.connection()
+
+
+def _start_parsing(context: InitResourceContext, registry: RegistryHome, state: RunState):
+    """Start parsing the night's deliveries in worker processes; None when the night is not known yet
+    (no landing zone, say): each delivery asset then reads its file itself, as it always can."""
+    from registry.departments.landing import available_dates, deliveries_for
+    from registry.departments.parsing import DeliveryParsing, standing_sha256
+
+    # The night resource's config as the run was launched with it (run_plan reads the same value).
+    run_config = (context.run.run_config if context.run is not None else None) or {}
+    night = ((run_config.get("resources") or {}).get("night") or {}).get("config") or {}
+    extract_date = night.get("extract_date") or ""
+    landing = registry.landing_path
+    if not extract_date:
+        dates = available_dates(landing)
+        if not dates:
+            return None
+        extract_date = dates[-1]
+    deliveries = deliveries_for(landing, extract_date)
+    if not any(deliveries.values()):
+        return None
+    # Scratch files of crashed runs: no other run is going (the lock is held).
+    for stale in state.home.run_dir.glob("*.work") if state.home.run_dir.exists() else ():
+        if stale != state.work_dir:
+            shutil.rmtree(stale, ignore_errors=True)
+    return DeliveryParsing(deliveries, state.work_dir,
+                           standing_sha256=standing_sha256(state.home.state_db, extract_date))

@@ -1,5 +1,5 @@
-"""One place for what every asset does around its library call: open the run's database, time the
-stage, and put the stage's figures in the run ledger and in Dagster metadata."""
+"""One place for what every asset does around its library call: take the run's database connection,
+time the stage, and put the stage's figures in the run ledger and in Dagster metadata."""
 
 from __future__ import annotations
 
@@ -60,12 +60,22 @@ def _metadata_value(v: Any) -> Any:
     return MetadataValue.text(str(v))
 
 
+def drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temp tables and views (registered frames too) a stage left behind: the run's connection
+    is shared by every stage, and each must start as on a connection of its own (and free the memory)."""
+    for kind, name in con.execute(
+            """SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary
+               UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal""").fetchall():
+        con.execute(f"DROP {kind} IF EXISTS temp.main.\"{name.replace(chr(34), chr(34) * 2)}\"")
+
+
 @contextlib.contextmanager
 def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str) -> Iterator[Stage]:
     started = time.perf_counter()
     with db.connect() as con:
         stage = Stage(name=name, con=con, run_id=context.run.run_id)
         yield stage
+        drop_temporaries(con)
         seconds = time.perf_counter() - started
         runs.record_stage(con, context.run.run_id, name, seconds, stage.stats)
     metadata = {k: _metadata_value(v) for k, v in stage.stats.items()}

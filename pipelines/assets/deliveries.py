@@ -14,7 +14,12 @@ GROUP = "deliveries"
 
 @asset(group_name=GROUP, description="Fixes the night this run is for and whether it runs incrementally.")
 def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> None:
+    from registry import quality
     from registry.linkage.training import load_model
+
+    # Great Expectations takes seconds to import: do it while the deliveries load, for their checks.
+    # (After the linkage import above, so that the two threads do not import the same libraries at once.)
+    quality.warm_up()
 
     extract_date = night.extract_date
     if not extract_date:
@@ -57,7 +62,7 @@ def _delivery_asset(department: str):
         with run_stage(context, run_db, f"{department}_delivery") as stage:
             extract_date, _ = stage.night
             outcome = load_department(stage.con, registry.landing_path, department, extract_date,
-                                      workdir=run_db.state.path.parent)
+                                      workdir=run_db.state.path.parent, parsing=run_db.parsing)
             stage.stats.update({
                 "status": outcome.status, "delivery_date": str(outcome.delivery_date or ""),
                 "file": str(outcome.file or ""), "reason": outcome.reason or "",

@@ -22,6 +22,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -29,6 +30,9 @@ from registry.departments import COLUMNS, DEPARTMENTS, RECORD_KEYS
 from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
                                           deliveries_for, earlier_deliveries, read_manifest, sha256_of)
 from registry.departments.readers import _q, read_delivery
+
+if TYPE_CHECKING:
+    from registry.departments.parsing import DeliveryParsing
 
 __all__ = ["load_department", "load_night", "available_dates", "deliveries_for", "DeliveryOutcome",
            "ensure_tables", "raw_table", "LOADED", "STALE", "REJECTED", "MISSING"]
@@ -120,15 +124,18 @@ def _begin(con) -> bool:
         return False
 
 
-def _load_file(con, department: str, date: str, path: Path, workdir: Path) -> DeliveryOutcome:
+def _load_file(con, department: str, date: str, path: Path, workdir: Path,
+               parsing: DeliveryParsing | None = None) -> DeliveryOutcome:
     """Load one file into raw_<department> or raise DeliveryRejected (leaving raw untouched)."""
-    sha = sha256_of(path)
-    manifest = read_manifest(path)
-    if manifest is not None:
-        check_manifest_identity(manifest, path, department, sha)
+    parsed = parsing.take(department, path) if parsing is not None else None
     stage = f"_stage_{department}_{uuid.uuid4().hex[:8]}"
     try:
-        staged = read_delivery(con, path, department, stage, workdir)
+        sha = parsed.sha256 if parsed is not None else sha256_of(path)
+        manifest = read_manifest(path)
+        if manifest is not None:
+            check_manifest_identity(manifest, path, department, sha)
+        staged = (parsed.stage(con, stage) if parsed is not None
+                  else read_delivery(con, path, department, stage, workdir))
         if manifest is not None and manifest.rows is not None and manifest.rows != staged.rows_delivered:
             raise DeliveryRejected(f"{path.name}: does not match its manifest.json: {staged.rows_delivered} data "
                                    f"rows, manifest says {manifest.rows} (file truncated or corrupt)")
@@ -189,8 +196,19 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path) -> De
         return DeliveryOutcome(department, LOADED, date, path.name, None, staged.rows_delivered,
                                rows_loaded, int(n_rows_out), by_reason, sha)
     finally:
-        for suffix in ("", "_problems", "_notes", "_parsed", "_lines", "_bad", "_rejects", "_scans"):
-            con.execute(f"DROP TABLE IF EXISTS {stage}{suffix}")
+        _drop_staging(con, stage)
+        if parsed is not None:
+            parsed.discard()
+
+
+def _drop_staging(con, stage: str) -> None:
+    """Every temp table or view of this staging (a pre-parsed delivery is staged as a view)."""
+    for kind, name in con.execute(
+            """SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)
+               UNION ALL
+               SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND starts_with(view_name, ?)""",
+            [stage, stage]).fetchall():
+        con.execute(f"DROP {kind} IF EXISTS {_q(name)}")
 
 
 def _sql(text: str) -> str:
@@ -198,8 +216,12 @@ def _sql(text: str) -> str:
 
 
 def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: str, extract_date: str,
-                    *, workdir: Path | None = None) -> DeliveryOutcome:
-    """Bring raw_<department> up to the run's extract date (YYYY-MM-DD); see the module docstring."""
+                    *, workdir: Path | None = None, parsing: DeliveryParsing | None = None) -> DeliveryOutcome:
+    """Bring raw_<department> up to the run's extract date (YYYY-MM-DD); see the module docstring.
+
+    `parsing`: the night's deliveries already being read in worker processes (registry.departments.parsing);
+    without it, or for a file it did not read, the file is read here. The outcome is the same.
+    """
     if department not in DEPARTMENTS:
         raise ValueError(f"unknown department {department!r}; expected one of {DEPARTMENTS}")
     dt.date.fromisoformat(extract_date)
@@ -220,7 +242,7 @@ def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: s
             if loaded is not None:
                 break
         try:
-            loaded = _load_file(con, department, date, path, workdir)
+            loaded = _load_file(con, department, date, path, workdir, parsing)
             break
         except DeliveryRejected as exc:
             refusals.append((date, path, str(exc)))

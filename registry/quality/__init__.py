@@ -113,6 +113,26 @@ def _whole_dataframe_batch_definition():
         return _batch_definition
 
 
+_warming: threading.Thread | None = None
+
+
+def warm_up() -> threading.Thread:
+    """Import Great Expectations and build its context in a background thread (once per process), so
+    that a run's first check does not wait seconds for it; a validate() meanwhile waits for the same
+    lock. An error here is left for validate() to raise where it belongs."""
+    global _warming
+    with _lock:
+        if _warming is None:
+            def build() -> None:
+                try:
+                    _whole_dataframe_batch_definition()
+                except Exception:  # noqa: BLE001 - validate() builds it again and reports the error
+                    pass
+            _warming = threading.Thread(target=build, name="gx-warm-up", daemon=True)
+            _warming.start()
+        return _warming
+
+
 def _gx_suite(suite: dict):
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
