@@ -4,6 +4,11 @@
    `residents`). Any failure raises PublishError; nothing under HOME/published is touched.
 2. Build HOME/published/.building-<run_id>.duckdb: the published tables, copied inside DuckDB, and
    the department views of access_policy.yaml. Checkpointed and closed (no WAL left beside it).
+   On an incremental night whose base is exactly the published file (see `incremental_base`), the
+   file is instead a copy of the published one with tonight's deltas applied: residents, lineage,
+   conflicts and resident_history of `residents_recomputed`, crosswalk and resident_ids by a keyed
+   diff, tonight's resident_events, the small tables rewritten. It equals a full build (every row,
+   every column); its row counts are verified against the run database, else it is built in full.
 3. os.replace() it over HOME/published/registry.duckdb — an atomic rename: a reader opening the
    registry sees the old file or the new one, never half of one. A crash at any earlier moment
    leaves the old registry as it was (the half-built file is removed by the next publish).
@@ -13,6 +18,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
@@ -52,6 +59,24 @@ OPTIONAL_TABLES = {
 }
 STALE_BUILD_SECONDS = 3600
 
+# Incremental publish ---------------------------------------------------------------------------
+# Golden tables whose rows are those of `residents_recomputed` residents (ARCHITECTURE.md contract).
+BY_RECOMPUTED_RESIDENT = ("residents", "lineage", "conflicts", "resident_history")
+# Replaced by key, for the keys tonight can have touched (`_delta_keys`), then verified by a checksum
+# of every row; a mismatch (a contract broken upstream) falls back to an exact diff of the table.
+KEYED_TABLES = {"crosswalk": "record_uid", "resident_ids": "resident_id"}
+# Small, and any of their rows may change tonight: rewritten whole.
+REWRITTEN_TABLES = ("review_queue", "runs", "quarantine", "deliveries")
+# Rebuilt in full (which compacts the file) when more than this share of the published file's
+# blocks is free and that is worth a rewrite: deleted and rewritten rows leave free blocks that
+# only a full build gives back (DuckDB reuses them, but the file does not shrink).
+COMPACT_FREE_SHARE = 0.25
+COMPACT_MIN_FREE_BYTES = 64 << 20
+# Deleted rows stay in their row groups (used, not free, blocks) until DuckDB merges the row group:
+# also rebuilt in full when the file holds this much more blocks per row than its last full build.
+COMPACT_GROWTH = 0.25
+STAGE = "published_registry"   # the run ledger's stage name, whose figures describe a publish
+
 
 class PublishError(RuntimeError):
     """The registry was not published; the previous one is untouched."""
@@ -76,12 +101,19 @@ class PublishResult:
     checks: list[CheckResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    build: str = "full"             # full | incremental: how the file was built
+    build_reason: str = ""          # why it was built in full, or what it was built from
+    suite_digest: str = ""          # the GX suite checked tonight (a changed suite checks every row again)
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    file: dict = field(default_factory=dict)   # blocks, rows, and blocks per row at the last full build
 
     def as_dict(self) -> dict:
         return {"run_id": self.run_id, "path": str(self.path),
                 "version_path": str(self.version_path) if self.version_path else None,
                 "tables": self.tables, "views": self.views, "warnings": self.warnings,
-                "checks": [c.__dict__ for c in self.checks], "seconds": round(self.seconds, 3)}
+                "checks": [c.__dict__ for c in self.checks], "seconds": round(self.seconds, 3),
+                "build": self.build, "build_reason": self.build_reason, "suite_digest": self.suite_digest,
+                "step_seconds": {k: round(v, 3) for k, v in self.step_seconds.items()}, "file": self.file}
 
 
 def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -121,27 +153,73 @@ def blocking_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
     return results
 
 
-def _quality_suite(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
-    """The GX suite on the golden table (only the columns it looks at: GX on 1M rows is slow)."""
+def _suite_digest() -> str:
+    try:
+        from registry import quality
+        return hashlib.sha256(quality.suite_path(SUITE).read_bytes()).hexdigest()[:16]
+    except (ImportError, OSError):
+        return ""
+
+
+def _whole_table_result(con: duckdb.DuckDBPyConnection, exp: dict) -> dict | None:
+    """An expectation that holds only for the whole table, counted in SQL; None if not one of those."""
+    kw, meta = exp.get("kwargs", {}), exp.get("meta", {})
+    col = '"' + str(kw.get("column", "")).replace('"', '""') + '"'
+    if exp["type"] == "expect_column_values_to_be_unique":
+        bad = con.execute(f"SELECT count({col}) - count(DISTINCT {col}) FROM residents").fetchone()[0]
+        ok = bad == 0
+    elif exp["type"] == "expect_table_row_count_to_be_between":
+        bad = con.execute("SELECT count(*) FROM residents").fetchone()[0]
+        ok = ((kw.get("min_value") is None or bad >= kw["min_value"])
+              and (kw.get("max_value") is None or bad <= kw["max_value"]))
+    elif exp["type"] == "expect_column_values_to_not_be_null" and "mostly" in kw:
+        rows, bad = con.execute(f"SELECT count(*), count(*) - count({col}) FROM residents").fetchone()
+        ok = rows == 0 or (rows - bad) / rows >= float(kw["mostly"])
+    else:
+        return None
+    return {"type": exp["type"], "column": kw.get("column"), "kwargs": kw,
+            "severity": meta.get("severity", "warn"), "description": meta.get("description", "") + " (whole table)",
+            "success": bool(ok), "unexpected_count": None if ok else int(bad), "exception": None}
+
+
+def _quality_suite(con: duckdb.DuckDBPyConnection, recomputed_only: bool = False) -> list[CheckResult]:
+    """The GX suite on the golden table (only the columns it looks at: GX on 1M rows is slow).
+
+    recomputed_only (an incremental night): the row-level expectations look at the residents recomputed
+    tonight, the others' rows are as they were when they passed; what only holds for the whole table
+    (uniqueness, row count, a `mostly` share of non-null values) is counted in SQL over all of it."""
     try:
         from registry import quality
     except ImportError:  # the quality layer is not installed: the SQL checks above still hold
         log.warning("registry.quality not available: GX suite %s skipped", SUITE)
         return []
     suite = quality.load_suite(SUITE)
+    table_level = [e for e in suite["expectations"]
+                   if e["type"] in quality.TABLE_LEVEL or "mostly" in e.get("kwargs", {})]
+    if recomputed_only and any(_whole_table_result(con, e) is None for e in table_level):
+        recomputed_only = False   # a table-level expectation SQL cannot count: GX sees the whole table
     have = {c for c, in con.execute("SELECT column_name FROM information_schema.columns "
                                     "WHERE table_schema = 'main' AND table_name = 'residents'").fetchall()}
-    cols = [c for c in quality.suite_columns(suite) if c in have] or ["resident_id"]
-    df = con.execute(f"SELECT {', '.join(cols)} FROM residents").df()
-    outcome = quality.validate(df, SUITE)
+    cols = ", ".join(c for c in quality.suite_columns(suite) if c in have) or "resident_id"
+    if not recomputed_only:
+        rows = quality.validate(con.execute(f"SELECT {cols} FROM residents").df(), SUITE).results
+    else:
+        df = con.execute(f"SELECT {cols} FROM residents SEMI JOIN residents_recomputed USING (resident_id)").df()
+        rows = quality.validate(df, SUITE, skip_types=quality.TABLE_LEVEL).results if len(df) else []
+        whole = {(e["type"], json.dumps(e.get("kwargs", {}), sort_keys=True)): _whole_table_result(con, e)
+                 for e in table_level}
+        rows = [r for r in rows if (r["type"], json.dumps(r["kwargs"], sort_keys=True)) not in whole]
+        rows += list(whole.values())
     results = []
-    for severity, failures in (("block", outcome.blocking_failures), ("warn", outcome.warnings)):
-        for r in failures:
-            detail = f"({r.get('description') or ''}{'; ' + r['exception'] if r.get('exception') else ''})"
-            results.append(CheckResult(f"GX {r.get('type')} {r.get('column') or ''}".strip(), False,
-                                       int(r.get("unexpected_count") or 0), detail, severity))
-    if outcome.success and not outcome.blocking_failures:
-        results.append(CheckResult(f"GX suite {SUITE}", True, 0))
+    for r in rows:
+        if r["success"]:
+            continue
+        detail = f"({r.get('description') or ''}{'; ' + r['exception'] if r.get('exception') else ''})"
+        results.append(CheckResult(f"GX {r.get('type')} {r.get('column') or ''}".strip(), False,
+                                   int(r.get("unexpected_count") or 0), detail, r["severity"]))
+    if not any(c.severity == "block" for c in results):
+        results.append(CheckResult(f"GX suite {SUITE}" + (" (recomputed residents)" if recomputed_only else ""),
+                                   True, 0))
     return results
 
 
@@ -199,9 +277,22 @@ def _clean_stale_builds(published_dir: Path, run_id: str) -> None:
             _remove_db_file(p)
 
 
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, alias: str, read_only: bool = False) -> None:
+    quoted = str(path).replace("'", "''")
+    con.execute(f"ATTACH '{quoted}' AS {alias}" + (" (READ_ONLY)" if read_only else ""))
+
+
+def _mark_published(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    # The published copy says what it is: this run is published (the state's ledger is
+    # finalised by the run itself once publish returns).
+    con.execute("UPDATE _publish.runs SET status = 'published', "
+                "finished_at = coalesce(finished_at, CAST(now() AS TIMESTAMP)) "
+                "WHERE run_id = ? AND status = 'running'", [run_id])
+
+
 def _build(con: duckdb.DuckDBPyConnection, target: Path, run_id: str, views: dict[str, str]) -> dict[str, int]:
-    quoted = str(target).replace("'", "''")
-    con.execute(f"ATTACH '{quoted}' AS _publish")
+    """The whole registry, copied table by table from the run database into a new file."""
+    _attach(con, target, "_publish")
     try:
         for table in REQUIRED_TABLES:
             con.execute(f"CREATE TABLE _publish.{table} AS SELECT * FROM main.{table}")
@@ -210,17 +301,21 @@ def _build(con: duckdb.DuckDBPyConnection, target: Path, run_id: str, views: dic
                 con.execute(f"CREATE TABLE _publish.{table} AS SELECT * FROM main.{table}")
             else:
                 con.execute(f"CREATE TABLE _publish.{table} ({ddl})")
-        # The published copy says what it is: this run is published (the state's ledger is
-        # finalised by the run itself once publish returns).
-        con.execute("UPDATE _publish.runs SET status = 'published', "
-                    "finished_at = coalesce(finished_at, CAST(now() AS TIMESTAMP)) "
-                    "WHERE run_id = ? AND status = 'running'", [run_id])
+        _mark_published(con, run_id)
     finally:
         con.execute("DETACH _publish")
+    return _finish_file(target, views)
+
+
+def _finish_file(target: Path, views: dict[str, str]) -> dict[str, int]:
+    """Department views, counts, checkpoint; no WAL may be left beside the file."""
     # Views are created through the file's own connection so that they name its tables without a
     # catalog prefix (an ATTACH alias baked into a view breaks for every reader).
     pub = duckdb.connect(str(target))
     try:
+        for (name,) in pub.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                                   "AND database_name = current_database() AND schema_name = 'main'").fetchall():
+            pub.execute(f'DROP VIEW "{name}"')   # an incremental build starts from yesterday's views
         for name, sql in views.items():
             pub.execute(f"CREATE VIEW {name} AS {sql}")
         counts = {t: pub.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
@@ -232,6 +327,215 @@ def _build(con: duckdb.DuckDBPyConnection, target: Path, run_id: str, views: dic
         raise PublishError(f"{target}: write-ahead log left after close; not publishing a partial file")
     fsync_path(target)
     return counts
+
+
+# Incremental build -----------------------------------------------------------------------------
+
+class _Diverged(RuntimeError):
+    """The incremental file does not add up to the run database: build it in full instead."""
+
+
+def _table_shape(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple[str, str]]:
+    return con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+                       "AND schema_name = 'main' AND table_name = ? ORDER BY column_index",
+                       [database, table]).fetchall()
+
+
+def _previous_publish(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[str | None, dict]:
+    """The run this run's state descends from (the latest published before it) and its publish figures."""
+    if not (_exists(con, "runs") and _exists(con, "run_stages")):
+        return None, {}
+    row = con.execute("SELECT run_id FROM runs WHERE status = 'published' AND run_id <> ? "
+                      "ORDER BY finished_at DESC NULLS LAST LIMIT 1", [run_id]).fetchall()
+    if not row:
+        return None, {}
+    stats = con.execute("SELECT stats FROM run_stages WHERE run_id = ? AND stage = ? "
+                        "ORDER BY recorded_at DESC LIMIT 1", [row[0][0], STAGE]).fetchall()
+    try:
+        return row[0][0], (json.loads(stats[0][0]) if stats and stats[0][0] else {})
+    except (TypeError, ValueError):
+        return row[0][0], {}
+
+
+def _night_mode(con: duckdb.DuckDBPyConnection, run_id: str) -> str | None:
+    if not _exists(con, "runs"):
+        return None
+    row = con.execute("SELECT mode FROM runs WHERE run_id = ?", [run_id]).fetchall()
+    return row[0][0] if row else None
+
+
+def incremental_base(con: duckdb.DuckDBPyConnection, home: Home, run_id: str) -> tuple[bool, str]:
+    """Can tonight's registry be built from the published file? (yes, what from) or (no, why not).
+
+    Only when the published file is exactly the registry this run's state started from: its latest
+    published run is the run DB's previous published run, its row counts are those that run
+    recorded when it published, every table has tonight's shape, and not too much of it is free."""
+    if _night_mode(con, run_id) != "incremental":
+        return False, "not an incremental night"
+    if not _exists(con, "residents_recomputed"):
+        return False, "survivorship recomputed every resident"
+    missing = [t for t in OPTIONAL_TABLES if not _exists(con, t)]
+    if missing:
+        return False, "run database lacks " + ", ".join(missing)
+    published = home.published_db
+    if not published.exists():
+        return False, "nothing published yet"
+    if Path(str(published) + ".wal").exists():
+        return False, "published file has a write-ahead log beside it"
+    previous, figures = _previous_publish(con, run_id)
+    if previous is None:
+        return False, "no earlier published run in the run database"
+    try:
+        _attach(con, published, "_base", read_only=True)
+    except duckdb.Error as exc:
+        return False, f"published file unreadable: {exc}"
+    try:
+        base_run = con.execute("SELECT run_id FROM _base.runs WHERE status = 'published' "
+                               "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchall()
+        if not base_run or base_run[0][0] != previous:
+            return False, (f"published file is run {base_run[0][0] if base_run else None}, "
+                           f"this run starts from {previous}")
+        db = con.execute("SELECT current_database()").fetchone()[0]
+        for table in list(REQUIRED_TABLES) + list(OPTIONAL_TABLES):
+            if _table_shape(con, "_base", table) != _table_shape(con, db, table):
+                return False, f"table {table} changed shape"
+        counts = {t: con.execute(f"SELECT count(*) FROM _base.{t}").fetchone()[0]
+                  for t in list(REQUIRED_TABLES) + list(OPTIONAL_TABLES)}
+        if counts != figures.get("tables"):
+            return False, f"published file's row counts are not those run {previous} published"
+        total, free, block = con.execute("SELECT total_blocks, free_blocks, block_size FROM pragma_database_size() "
+                                         "WHERE database_name = '_base'").fetchone()
+        if total and free / total > COMPACT_FREE_SHARE and free * block >= COMPACT_MIN_FREE_BYTES:
+            return False, f"compacting: {free / total:.0%} of the published file is free blocks"
+        baseline = (figures.get("file") or {}).get("full_build_blocks_per_row")
+        expected = (baseline or 0) * max(sum(counts.values()), 1)   # blocks a full build would take
+        if (baseline and total > (1 + COMPACT_GROWTH) * expected
+                and (total - expected) * block >= COMPACT_MIN_FREE_BYTES):
+            return False, (f"compacting: the published file holds {total / expected - 1:.0%} more blocks per row "
+                           "than its last full build")
+    except duckdb.Error as exc:
+        return False, f"published file not comparable: {exc}"
+    finally:
+        con.execute("DETACH _base")
+    return True, f"published file of run {previous}"
+
+
+def _delta_keys(con: duckdb.DuckDBPyConnection, table: str, run_id: str) -> str:
+    """SQL for the keys of `table` whose rows tonight may have changed.
+
+    crosswalk: a row is (record -> resident, match_probability = the record's strongest edge inside its
+    cluster). It changes when the record changed (record_changes), when its resident changed or its
+    resident's membership did (then both residents are recomputed: members of residents_recomputed,
+    yesterday's and tonight's), when a link inside it was rescored (only links of changed records are,
+    and their resident is recomputed), or when an officer's same/different decision on it came or went,
+    which leaves membership alone: every record named in link_decisions (the decisions are append-only,
+    so yesterday's pairs are all still there).
+    resident_ids: IDs issued or retired tonight, and every resident tonight's events or survivorship name."""
+    recomputed = "SELECT resident_id FROM main.residents_recomputed"
+    if table == "crosswalk":
+        parts = [f"SELECT record_uid FROM main.crosswalk WHERE resident_id IN ({recomputed})",
+                 f"SELECT record_uid FROM _publish.crosswalk WHERE resident_id IN ({recomputed})"]
+        if _exists(con, "record_changes"):
+            parts.append("SELECT record_uid FROM main.record_changes")
+        if _exists(con, "link_decisions"):
+            parts += ["SELECT record_uid_l FROM main.link_decisions", "SELECT record_uid_r FROM main.link_decisions"]
+        return " UNION ALL ".join(parts)
+    if table == "resident_ids":
+        rid = run_id.replace("'", "''")
+        return (f"SELECT resident_id FROM main.resident_ids WHERE created_run_id = '{rid}' OR retired_run_id = '{rid}' "
+                f"UNION ALL SELECT resident_id FROM main.resident_events WHERE run_id = '{rid}' "
+                f"UNION ALL SELECT other_resident_id FROM main.resident_events WHERE run_id = '{rid}' "
+                f"UNION ALL {recomputed}")
+    raise ValueError(table)
+
+
+def _checksum(con: duckdb.DuckDBPyConnection, database: str, table: str) -> tuple:
+    """Row count and an order-free checksum of every row (every column)."""
+    return con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {database}.{table} t").fetchone()
+
+
+def _apply_by_keys(con: duckdb.DuckDBPyConnection, table: str, key: str, keys_sql: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _keys AS SELECT DISTINCT {key} AS k FROM ({keys_sql}) WHERE {key} IS NOT NULL")
+    con.execute(f"DELETE FROM _publish.{table} WHERE {key} IN (SELECT k FROM _keys)")
+    con.execute(f"INSERT INTO _publish.{table} SELECT * FROM main.{table} WHERE {key} IN (SELECT k FROM _keys)")
+    con.execute("DROP TABLE _keys")
+
+
+def _apply_keyed_diff(con: duckdb.DuckDBPyConnection, table: str, key: str) -> None:
+    """Rows of _publish.table that differ from main.table (in any column) are replaced by main's, by key."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _gone AS SELECT DISTINCT {key} FROM
+                    (SELECT * FROM _publish.{table} EXCEPT ALL SELECT * FROM main.{table})""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _come AS
+                    SELECT * FROM main.{table} EXCEPT ALL SELECT * FROM _publish.{table}""")
+    con.execute(f"DELETE FROM _publish.{table} WHERE {key} IN (SELECT {key} FROM _gone)")
+    con.execute(f"INSERT INTO _publish.{table} SELECT * FROM _come")
+    con.execute("DROP TABLE _gone")
+    con.execute("DROP TABLE _come")
+
+
+def _build_incremental(con: duckdb.DuckDBPyConnection, home: Home, target: Path, run_id: str,
+                       views: dict[str, str], steps: dict[str, float], warnings: list[str]) -> dict[str, int]:
+    """Yesterday's published file plus tonight's deltas; raises _Diverged if it does not add up."""
+    clock = time.monotonic()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        steps[name] = steps.get(name, 0.0) + now - clock
+        clock = now
+
+    # A copy, never a link: the kept versions are hard links to the published file, which never changes.
+    shutil.copyfile(home.published_db, target)
+    step("copy")
+    _attach(con, target, "_publish")
+    try:
+        recomputed = "SELECT resident_id FROM main.residents_recomputed"
+        for table in BY_RECOMPUTED_RESIDENT:
+            con.execute(f"DELETE FROM _publish.{table} WHERE resident_id IN ({recomputed})")
+            con.execute(f"INSERT INTO _publish.{table} SELECT * FROM main.{table} "
+                        f"WHERE resident_id IN ({recomputed})")
+            step(table)
+        for table, key in KEYED_TABLES.items():
+            _apply_by_keys(con, table, key, _delta_keys(con, table, run_id))
+            if _checksum(con, "_publish", table) != _checksum(con, "main", table):
+                note = f"{table}: tonight's keys missed a changed row; diffed in full"
+                log.warning(note)
+                warnings.append(f"incremental publish: {note}")
+                _apply_keyed_diff(con, table, key)
+            step(table)
+        # Events are appended per run; a rerun of this run replaces its own.
+        con.execute("DELETE FROM _publish.resident_events WHERE run_id = ?", [run_id])
+        con.execute("INSERT INTO _publish.resident_events SELECT * FROM main.resident_events WHERE run_id = ?",
+                    [run_id])
+        step("resident_events")
+        for table in REWRITTEN_TABLES:
+            con.execute(f"DROP TABLE _publish.{table}")
+            con.execute(f"CREATE TABLE _publish.{table} AS SELECT * FROM main.{table}")
+        _mark_published(con, run_id)
+        step("small tables")
+        expected = {t: con.execute(f"SELECT count(*) FROM main.{t}").fetchone()[0]
+                    for t in list(REQUIRED_TABLES) + list(OPTIONAL_TABLES)}
+    finally:
+        con.execute("DETACH _publish")
+    counts = _finish_file(target, views)
+    step("checkpoint")
+    if counts != expected:
+        raise _Diverged("incremental registry does not add up to the run database: " + ", ".join(
+            f"{t} {counts[t]} rows, expected {expected[t]}" for t in counts if counts[t] != expected[t]))
+    return counts
+
+
+def _file_figures(path: Path, counts: dict[str, int], build: str, previous: dict) -> dict:
+    """How big the new file is for its rows, and the baseline for deciding when to compact it."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        blocks = con.execute("SELECT total_blocks FROM pragma_database_size()").fetchone()[0]
+    finally:
+        con.close()
+    rows = max(sum(counts.values()), 1)
+    baseline = (previous.get("file") or {}).get("full_build_blocks_per_row") if build == "incremental" else None
+    baseline = baseline or blocks / rows   # a full build, or the first incremental one after full ones
+    return {"blocks": blocks, "rows": rows, "full_build_blocks_per_row": baseline}
 
 
 def _swap(building: Path, published: Path) -> None:
@@ -260,12 +564,25 @@ def _keep_version(home: Home, run_id: str, keep_versions: int) -> Path | None:
 
 
 def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, keep_versions: int = 7,
-            access_policy: str | Path | None = None) -> PublishResult:
-    """Check the run's registry tables and atomically replace HOME/published/registry.duckdb."""
+            access_policy: str | Path | None = None, *, incremental: bool = True) -> PublishResult:
+    """Check the run's registry tables and atomically replace HOME/published/registry.duckdb.
+
+    incremental: on an incremental night, build the new file from the published one plus tonight's
+    changes when that file is exactly this run's starting point (`incremental_base`); the result is
+    the same registry as a full build. False: always build in full."""
     started = time.monotonic()
+    steps: dict[str, float] = {}
     checks = blocking_checks(con)
+    steps["sql checks"] = time.monotonic() - started
+    previous, figures = _previous_publish(con, run_id)
+    digest = _suite_digest()
+    # Rows not recomputed tonight passed this very suite the night they were computed.
+    gx_recomputed_only = (_night_mode(con, run_id) == "incremental" and _exists(con, "residents_recomputed")
+                          and bool(digest) and figures.get("suite_digest") == digest)
     if all(c.passed for c in checks):
-        checks += _quality_suite(con)
+        clock = time.monotonic()
+        checks += _quality_suite(con, recomputed_only=gx_recomputed_only)
+        steps["gx suite"] = time.monotonic() - clock
     failed = [c for c in checks if not c.passed and c.severity == "block"]
     if failed:
         raise PublishError("registry not published, blocking checks failed: "
@@ -281,8 +598,25 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, keep_versio
     home.published_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale_builds(home.published_dir, run_id)
     building = home.published_dir / f".building-{run_id}.duckdb"
+    clock = time.monotonic()
+    use_base, reason = incremental_base(con, home, run_id) if incremental else (False, "full build asked")
+    steps["base check"] = time.monotonic() - clock
+    build = "incremental" if use_base else "full"
     try:
-        counts = _build(con, building, run_id, views)
+        counts = None
+        if use_base:
+            try:
+                counts = _build_incremental(con, home, building, run_id, views, steps, warnings)
+            except _Diverged as exc:   # never publish a registry that differs from a full build
+                log.warning("%s; building in full", exc)
+                warnings.append(f"incremental publish abandoned: {exc}")
+                build, reason = "full", str(exc)
+                _remove_db_file(building)
+        if counts is None:
+            clock = time.monotonic()
+            counts = _build(con, building, run_id, views)
+            steps["full build"] = time.monotonic() - clock
+        file_figures = _file_figures(building, counts, build, figures)
         # Read-only on disk: kept versions are hard links to it, and no reader may write through it.
         os.chmod(building, 0o444)
         _swap(building, home.published_db)
@@ -297,6 +631,7 @@ def publish(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, keep_versio
         warnings.append(f"version not kept: {exc}")
     result = PublishResult(run_id=run_id, path=home.published_db, version_path=version, tables=counts,
                            views=sorted(views), checks=checks, warnings=warnings,
-                           seconds=time.monotonic() - started)
-    log.info("published %s: %s", home.published_db, counts)
+                           seconds=time.monotonic() - started, build=build, build_reason=reason,
+                           suite_digest=digest, step_seconds=steps, file=file_figures)
+    log.info("published %s (%s build: %s): %s", home.published_db, build, reason, counts)
     return result

@@ -37,6 +37,8 @@ def published_registry(context: AssetExecutionContext, registry: RegistryHome, r
     context.add_output_metadata({
         "published": MetadataValue.path(str(home.published_db)),
         "seconds": MetadataValue.float(round(seconds, 3)),
+        # incremental: yesterday's file plus tonight's changes; full: copied whole (and why)
+        "build": MetadataValue.text(f"{result.build} ({result.build_reason})"),
         "checks": MetadataValue.json(stats_of(result)),
         "run_stats": MetadataValue.json(stats),
     })
