@@ -15,9 +15,11 @@ def review_queue(context: AssetExecutionContext, registry: RegistryHome, run_db:
     from registry.review.queue import build_review_queue
 
     with run_stage(context, run_db, "review_queue") as stage:
-        extract_date, _ = stage.night
+        extract_date, mode = stage.night
+        # an incremental night rebuilds only the items whose inputs changed; the queue equals a full build
         summary = build_review_queue(stage.con, registry.paths.decisions, extract_date,
-                                     uncertain_band=UNCERTAIN_BAND)
+                                     uncertain_band=UNCERTAIN_BAND, incremental=mode == "incremental",
+                                     run_id=stage.run_id)
         stage.stats.update(stats_of(summary))
         stage.stats["open_by_kind"] = dict(stage.con.execute(
             "SELECT kind, count(*) FROM review_queue WHERE status = 'open' GROUP BY kind").fetchall())
