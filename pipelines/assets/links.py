@@ -63,9 +63,17 @@ def record_links(context: AssetExecutionContext, night: Night, registry: Registr
        description="Records grouped into persons at the match threshold, with officers' same/different "
                    "decisions applied as must-link and cannot-link constraints.")
 def person_clusters(context: AssetExecutionContext, registry: RegistryHome, run_db: RunDatabase) -> None:
+    from registry.linkage import backend
     from registry.linkage.clustering import cluster_records
     from registry.review.decisions import load_decisions
 
     with run_stage(context, run_db, "person_clusters") as stage:
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
-        stage.stats["clusters"] = cluster_records(stage.con)
+        _, mode = stage.night
+        # Incremental: only the components tonight's changes reach are recomputed (same clusters).
+        stage.stats["clusters"] = cluster_records(
+            stage.con, changed_uids="record_changes" if mode == "incremental" else None)
+        # how much was reclustered tonight (absent: everything was)
+        if backend.table_exists(stage.con, "clusters_recomputed"):
+            stage.stats["records_reclustered"] = stage.con.execute(
+                "SELECT count(*) FROM clusters_recomputed").fetchall()[0][0]

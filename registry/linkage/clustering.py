@@ -8,6 +8,19 @@
    two people: e.g. twins chained together through a third record without a number) — are
    re-clustered in Python: edges in descending probability, union-find refusing any union that
    would break a constraint. Only the few offending components go through Python.
+
+Incremental (changed_uids given, e.g. `record_changes`): a component's clusters are a function of its
+records, its edges and the decisions on its pairs alone. So only tonight's components that may differ
+from yesterday's are recomputed: the *region* is every record of yesterday's components holding a
+seed — a changed/removed record, an endpoint of a link or officer decision touching one, an endpoint
+of a decision added, changed or withdrawn since — plus the seeds that are new records. No edge leaves
+the region (an edge that is new tonight has seeds at both ends; an old one lies inside one of
+yesterday's components), so its components are whole and are computed exactly as a full run would;
+every other record keeps its row. `clusters_recomputed` lists the records whose rows were rewritten
+(removed ones included); it is absent after a full clustering. Yesterday's components are read from
+`clusters`, except where constraints cut a component into several clusters: `cluster_components`
+keeps those records' component, and `cluster_decisions` the decisions the clusters were computed
+with. Without that basis (or with another threshold) the call clusters everything.
 """
 
 from __future__ import annotations
@@ -17,20 +30,29 @@ import pandas as pd
 
 from registry.linkage import backend
 from registry.linkage.model import MATCH_THRESHOLD
+from registry.runs import set_meta
 
 _MAX_ITERATIONS = 100
+# What the standing clusters were computed with; another value makes the next call cluster everything.
+BASIS_META_KEY = "clustering_basis"
+ALGORITHM_VERSION = "1"
 
 
-def _edges(con: duckdb.DuckDBPyConnection, threshold: float) -> None:
+def _decisions(con: duckdb.DuckDBPyConnection) -> None:
     has_decisions = backend.table_exists(con, "link_decisions")
     decisions = ("SELECT record_uid_l, record_uid_r, same FROM link_decisions" if has_decisions else
                  "SELECT NULL::VARCHAR AS record_uid_l, NULL::VARCHAR AS record_uid_r, NULL::BOOLEAN AS same LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE cl_decisions AS {decisions}")
-    con.execute("""CREATE OR REPLACE TEMP TABLE cl_nodes AS
+
+
+def _edges(con: duckdb.DuckDBPyConnection, threshold: float, region: str | None = None) -> None:
+    """cl_nodes and cl_edges over `records`, or over the records listed in the table `region`."""
+    scope = f"WHERE record_uid IN (SELECT record_uid FROM {region})" if region else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_nodes AS
         SELECT record_uid, CAST(row_number() OVER (ORDER BY record_uid) AS INTEGER) AS node,
                CASE WHEN id_number_form = 'valid' AND NOT coalesce(birth_disagrees_id, false)
                          AND NOT coalesce(sex_disagrees_id, false) THEN id_number END AS identity
-        FROM records""")
+        FROM records {scope}""")
     # probability 2.0 marks must-link edges so that they are always united first
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_edges AS
         WITH e AS (
@@ -123,22 +145,110 @@ def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFram
                         dtype="int32")
 
 
-def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD) -> int:
-    """Write `clusters` (record_uid, cluster_id, cluster_size) from `links`; returns the number of clusters."""
-    _edges(con, threshold)
+def _basis(threshold: float) -> str:
+    return f"{ALGORITHM_VERSION}:{float(threshold)!r}"
+
+
+def _standing_basis(con: duckdb.DuckDBPyConnection) -> str | None:
+    if not all(backend.table_exists(con, t) for t in ("clusters", "cluster_components", "cluster_decisions",
+                                                      "state_meta")):
+        return None
+    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [BASIS_META_KEY]).fetchall()
+    return row[0][0] if row else None
+
+
+def _region(con: duckdb.DuckDBPyConnection, threshold: float, changed_uids: str) -> None:
+    """cl_old_region: records of yesterday's `clusters` to replace (and the removed seeds);
+    cl_region: tonight's records to cluster afresh."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_changed AS SELECT DISTINCT record_uid FROM {changed_uids}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_seeds AS
+        SELECT record_uid FROM cl_changed
+        UNION
+        SELECT unnest([record_uid_l, record_uid_r]) FROM links
+        WHERE match_probability >= {float(threshold)}
+          AND (record_uid_l IN (SELECT record_uid FROM cl_changed) OR record_uid_r IN (SELECT record_uid FROM cl_changed))
+        UNION
+        SELECT unnest([record_uid_l, record_uid_r]) FROM cl_decisions
+        WHERE record_uid_l IN (SELECT record_uid FROM cl_changed) OR record_uid_r IN (SELECT record_uid FROM cl_changed)
+        UNION
+        SELECT unnest([record_uid_l, record_uid_r]) FROM (
+            (SELECT record_uid_l, record_uid_r, same FROM cl_decisions
+             EXCEPT SELECT record_uid_l, record_uid_r, same FROM cluster_decisions)
+            UNION ALL
+            (SELECT record_uid_l, record_uid_r, same FROM cluster_decisions
+             EXCEPT SELECT record_uid_l, record_uid_r, same FROM cl_decisions))""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE cl_old_component AS
+        SELECT c.record_uid, coalesce(k.component_id, c.cluster_id) AS component_id
+        FROM clusters c LEFT JOIN cluster_components k USING (record_uid)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE cl_old_region AS
+        SELECT record_uid FROM cl_old_component
+        WHERE component_id IN (SELECT o.component_id FROM cl_seeds JOIN cl_old_component o USING (record_uid))
+        UNION SELECT record_uid FROM cl_seeds""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE cl_region AS
+        SELECT record_uid FROM records WHERE record_uid IN (SELECT record_uid FROM cl_old_region)""")
+
+
+def _label(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """cl_label(node, label) with constraints applied; returns the labels of the offending components."""
     _components(con)
     offending = _offending_components(con)
     if offending:
         relabel = _recluster(con, offending)
+        con.execute("CREATE OR REPLACE TEMP TABLE cl_offending AS "
+                    "SELECT node, label AS component FROM cl_label WHERE label IN (SELECT unnest(?::INTEGER[]))",
+                    [offending])
         con.register("cl_relabel", relabel)
         con.execute("""CREATE OR REPLACE TEMP TABLE cl_label AS
             SELECT l.node, coalesce(r.label, l.label) AS label FROM cl_label l LEFT JOIN cl_relabel r USING (node)""")
         con.unregister("cl_relabel")
-    con.execute("DROP TABLE IF EXISTS clusters")
-    con.execute("""CREATE TABLE clusters AS
-        SELECT n.record_uid, min(n.record_uid) OVER (PARTITION BY l.label) AS cluster_id,
-               CAST(count(*) OVER (PARTITION BY l.label) AS INTEGER) AS cluster_size
-        FROM cl_nodes n JOIN cl_label l USING (node) ORDER BY n.record_uid""")
-    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_adj", "cl_label", "cl_step", "cl_bad"):
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE cl_offending (node INTEGER, component INTEGER)")
+    return offending
+
+
+_CLUSTERS_SQL = """
+    SELECT n.record_uid, min(n.record_uid) OVER (PARTITION BY l.label) AS cluster_id,
+           CAST(count(*) OVER (PARTITION BY l.label) AS INTEGER) AS cluster_size
+    FROM cl_nodes n JOIN cl_label l USING (node) ORDER BY n.record_uid"""
+# Records of components that constraints cut into several clusters, with their component.
+_COMPONENTS_SQL = """
+    SELECT n.record_uid, min(n.record_uid) OVER (PARTITION BY o.component) AS component_id
+    FROM cl_offending o JOIN cl_nodes n USING (node)"""
+
+
+def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD,
+                    changed_uids: str | None = None) -> int:
+    """Write `clusters` (record_uid, cluster_id, cluster_size) from `links`; returns the number of clusters.
+
+    changed_uids=None clusters every record. Otherwise the name of a table like `record_changes`
+    (record_uid, ...): only the components those records can reach are recomputed, with the same
+    result as clustering everything (falls back to that when yesterday's basis is missing)."""
+    _decisions(con)
+    incremental = changed_uids is not None and _standing_basis(con) == _basis(threshold)
+    if incremental:
+        _region(con, threshold, changed_uids)
+        _edges(con, threshold, region="cl_region")
+    else:
+        _edges(con, threshold)
+    _label(con)
+    if incremental:
+        con.execute("DELETE FROM clusters WHERE record_uid IN (SELECT record_uid FROM cl_old_region)")
+        con.execute("INSERT INTO clusters BY NAME " + _CLUSTERS_SQL)
+        con.execute("DELETE FROM cluster_components WHERE record_uid IN (SELECT record_uid FROM cl_old_region)")
+        con.execute("INSERT INTO cluster_components BY NAME " + _COMPONENTS_SQL)
+    else:
+        con.execute("DROP TABLE IF EXISTS clusters")
+        con.execute("CREATE TABLE clusters AS " + _CLUSTERS_SQL)
+        con.execute("CREATE OR REPLACE TABLE cluster_components AS " + _COMPONENTS_SQL)
+    # For the residents stage: the records whose cluster rows were rewritten tonight (removed ones too).
+    if incremental:
+        con.execute("CREATE OR REPLACE TABLE clusters_recomputed AS SELECT record_uid FROM cl_old_region")
+    else:
+        con.execute("DROP TABLE IF EXISTS clusters_recomputed")
+    con.execute("CREATE OR REPLACE TABLE cluster_decisions AS "
+                "SELECT record_uid_l, record_uid_r, same FROM cl_decisions")
+    set_meta(con, BASIS_META_KEY, _basis(threshold))
+    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_adj", "cl_label", "cl_step", "cl_bad", "cl_offending",
+              "cl_changed", "cl_seeds", "cl_old_component", "cl_old_region", "cl_region"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
-    return con.execute("SELECT count(DISTINCT cluster_id) FROM clusters").fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM clusters WHERE record_uid = cluster_id").fetchall()[0][0]

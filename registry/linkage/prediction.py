@@ -13,6 +13,7 @@ import duckdb
 from splink import DuckDBAPI, Linker
 
 from registry.linkage import backend
+from registry.linkage.blocking import blocking_key, candidates_sql
 from registry.linkage.model import LINK_FLOOR
 from registry.linkage.training import TF_COLUMNS, TrainedModel, model_input
 
@@ -98,11 +99,16 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, changed_u
                                         OR record_uid_r IN (SELECT record_uid FROM linkage_touched)""")
     con.execute("""CREATE OR REPLACE VIEW linkage_input_changed AS
         SELECT * FROM linkage_input WHERE record_uid IN (SELECT record_uid FROM linkage_touched)""")
-    con.execute("""CREATE OR REPLACE VIEW linkage_input_unchanged AS
-        SELECT * FROM linkage_input WHERE record_uid NOT IN (SELECT record_uid FROM linkage_touched)""")
     n_changed = con.execute("SELECT count(*) FROM linkage_input_changed").fetchall()[0][0]
     if n_changed == 0:
         return 0
+    # Only unchanged records sharing a blocking key with a changed one can pair with it: the same
+    # pairs as against every unchanged record, from a table the size of tonight's changes.
+    con.execute("CREATE OR REPLACE TEMP TABLE linkage_changed_keys AS SELECT * FROM linkage_input_changed")
+    keys = [blocking_key(rule) for rule in model.blocking_rules()]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE linkage_input_unchanged AS
+        SELECT * FROM linkage_input WHERE record_uid IN ({candidates_sql(keys, "linkage_changed_keys", "linkage_input")})
+          AND record_uid NOT IN (SELECT record_uid FROM linkage_touched)""")
     db, linker = _linker(con, model, "linkage_input")
     changed = db.register("linkage_input_changed", dataset_display_name="linkage_input_changed")
     unchanged = db.register("linkage_input_unchanged", dataset_display_name="linkage_input_unchanged")
@@ -114,4 +120,6 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, changed_u
     ):
         con.execute(f"INSERT INTO links {_links_select(model, predictions.physical_name)}")
         predictions.drop_table_from_database_and_remove_from_cache()
+    for t in ("linkage_changed_keys", "linkage_input_unchanged"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
     return con.execute("SELECT count(*) FROM links").fetchall()[0][0] - before

@@ -130,6 +130,11 @@ class TrainedModel:
                 if r.comparison_name != "probability_two_random_records_match"]
         return pd.DataFrame(rows)
 
+    def blocking_rules(self) -> list[str]:
+        """The SQL of the rules this model's predictions are blocked on (model.blocking_rules() when trained)."""
+        return [r["blocking_rule"] if isinstance(r, dict) else r
+                for r in self.model["blocking_rules_to_generate_predictions"]]
+
     def term_frequency_comparisons(self) -> list[str]:
         """Comparisons with a term-frequency adjustment on some level."""
         return [c["output_column_name"] for c in self.model["comparisons"]

@@ -39,7 +39,8 @@ def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> History
     """Bring `resident_history` up to date with tonight's `residents` (as of extract_date)."""
     res_cols = _columns(con, "residents")
     names = [c for c, _ in res_cols]
-    if not table_exists(con, "resident_history"):
+    starting = not table_exists(con, "resident_history")
+    if starting:
         defs = ", ".join(f'"{c}" {t}' for c, t in res_cols)
         con.execute(f"CREATE TABLE resident_history ({defs}, valid_from DATE, valid_to DATE)")
         compared = names
@@ -52,12 +53,15 @@ def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> History
             if c not in have:
                 con.execute(f'ALTER TABLE resident_history ADD COLUMN "{c}" {t}')
     # After an incremental survivorship only the recomputed residents can differ from their open version.
-    scope = ("AND h.resident_id IN (SELECT resident_id FROM residents_recomputed)"
-             if table_exists(con, "residents_recomputed") else "")
+    # Every other resident kept its golden row and has its open version since an earlier night.
+    recomputed = table_exists(con, "residents_recomputed") and not starting
+    scope = "AND h.resident_id IN (SELECT resident_id FROM residents_recomputed)" if recomputed else ""
+    current = ("(SELECT * FROM residents WHERE resident_id IN (SELECT resident_id FROM residents_recomputed))"
+               if recomputed else "residents")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _stale AS
         SELECT h.resident_id, h.valid_from
-        FROM resident_history h LEFT JOIN residents t USING (resident_id)
+        FROM resident_history h LEFT JOIN {current} t USING (resident_id)
         WHERE h.valid_to IS NULL {scope}
           AND (t.resident_id IS NULL OR {_hash_sql(compared, 't')} <> {_hash_sql(compared, 'h')})""")
     # A version opened on this very date and superseded the same date is replaced, not closed
@@ -69,15 +73,14 @@ def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> History
     con.execute("""UPDATE resident_history SET valid_to = CAST(? AS DATE)
                    FROM _stale s WHERE resident_history.resident_id = s.resident_id
                      AND resident_history.valid_to IS NULL""", [extract_date])
-    opened = con.execute("""
-        SELECT count(*) FROM residents t
-        WHERE NOT EXISTS (SELECT 1 FROM resident_history h
-                          WHERE h.resident_id = t.resident_id AND h.valid_to IS NULL)""").fetchone()[0]
-    con.execute("""
-        INSERT INTO resident_history BY NAME
-        SELECT t.*, CAST(? AS DATE) AS valid_from, NULL::DATE AS valid_to FROM residents t
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _opening AS
+        SELECT t.*, CAST(? AS DATE) AS valid_from, NULL::DATE AS valid_to FROM {current} t
         WHERE NOT EXISTS (SELECT 1 FROM resident_history h
                           WHERE h.resident_id = t.resident_id AND h.valid_to IS NULL)""", [extract_date])
+    opened = con.execute("SELECT count(*) FROM _opening").fetchone()[0]
+    con.execute("INSERT INTO resident_history BY NAME SELECT * FROM _opening")
+    con.execute("DROP TABLE IF EXISTS _opening")
     con.execute("DROP TABLE IF EXISTS _stale")
     return HistorySummary(opened=int(opened), closed=int(closed))
 

@@ -11,6 +11,16 @@ residents none of whose records remain are retired.
 IDs are 'R' + 10 digits (the departments' own keys are two letters + 10 digits), issued from the
 largest number ever written to `resident_ids`, which keeps every ID forever: never reused.
 Everything is set-based SQL; nothing loops over records.
+
+Incremental: after an incremental clustering, `clusters_recomputed` lists the records whose cluster
+rows were rewritten (removed records included). Every other cluster is yesterday's cluster, record for
+record, and so yesterday's resident with nothing to do; and every old resident with a record in the
+list has all its records there (a resident was one cluster, and clustering recomputes whole
+components). So the mapping above runs on those records alone, and only their crosswalk rows are
+rewritten: the same IDs, events and crosswalk as mapping every cluster. (That relies on every active
+resident holding crosswalk rows, which each night leaves true: one without records is retired.)
+`crosswalk_recomputed` then lists the records whose crosswalk rows may differ from yesterday's; it is
+absent after a full mapping.
 """
 
 from __future__ import annotations
@@ -76,17 +86,25 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
     # A rerun of the same run (same copy of the state) must not double its events.
     con.execute("DELETE FROM resident_events WHERE run_id = ?", [run_id])
 
-    if table_exists(con, "crosswalk"):
+    scoped = table_exists(con, "clusters_recomputed") and table_exists(con, "crosswalk")
+    if scoped:
+        con.execute("""CREATE OR REPLACE TEMP TABLE _scope_clusters AS
+            SELECT * FROM clusters WHERE record_uid IN (SELECT record_uid FROM clusters_recomputed)""")
+        con.execute("""CREATE OR REPLACE TEMP TABLE _prev_crosswalk AS SELECT record_uid, resident_id FROM crosswalk
+                       WHERE record_uid IN (SELECT record_uid FROM clusters_recomputed)""")
+    elif table_exists(con, "crosswalk"):
+        con.execute("CREATE OR REPLACE TEMP VIEW _scope_clusters AS SELECT * FROM clusters")
         con.execute("CREATE OR REPLACE TEMP TABLE _prev_crosswalk AS "
                     "SELECT record_uid, resident_id FROM crosswalk")
     else:
+        con.execute("CREATE OR REPLACE TEMP VIEW _scope_clusters AS SELECT * FROM clusters")
         con.execute("CREATE OR REPLACE TEMP TABLE _prev_crosswalk (record_uid VARCHAR, resident_id VARCHAR)")
 
     # Parts: the records of each old resident, per cluster they now sit in.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _parts AS
         SELECT p.resident_id AS old_id, c.cluster_id, count(*) AS n_records, min(c.record_uid) AS first_uid
-        FROM clusters c JOIN _prev_crosswalk p USING (record_uid)
+        FROM _scope_clusters c JOIN _prev_crosswalk p USING (record_uid)
         GROUP BY ALL""")
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _holders AS
@@ -107,7 +125,7 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
         "FROM resident_ids").fetchone()[0] + 1
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _assign AS
-        WITH cl AS (SELECT DISTINCT cluster_id FROM clusters),
+        WITH cl AS (SELECT DISTINCT cluster_id FROM _scope_clusters),
         kept AS (SELECT cluster_id, old_id AS resident_id FROM _claims WHERE seniority = 1),
         fresh AS (
             SELECT cl.cluster_id,
@@ -134,7 +152,7 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
         UNION ALL
         -- created: a new ID whose cluster holds no previously known record
         SELECT 'created', a.resident_id, NULL, json_object('records', count(*))
-        FROM _assign a JOIN clusters c USING (cluster_id)
+        FROM _assign a JOIN _scope_clusters c USING (cluster_id)
         WHERE a.is_new AND a.cluster_id NOT IN (SELECT cluster_id FROM _parts)
         GROUP BY a.resident_id
         UNION ALL
@@ -142,7 +160,8 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
         SELECT 'retired', i.resident_id, NULL, json_object('reason', 'no records left')
         FROM resident_ids i
         WHERE i.status = 'active'
-          AND i.resident_id NOT IN (SELECT old_id FROM _holders)""")
+          AND i.resident_id NOT IN (SELECT old_id FROM _holders)"""
+                + (" AND i.resident_id IN (SELECT resident_id FROM _prev_crosswalk)" if scoped else ""))
     con.execute("""
         INSERT INTO resident_events
         SELECT ?, CAST(? AS DATE), event, resident_id, other_resident_id, detail FROM _events""",
@@ -161,32 +180,39 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
                 [run_id, extract_date])
 
     # crosswalk ----------------------------------------------------------------------------------
-    write_crosswalk(con)
+    write_crosswalk(con, scoped)
 
     counts = dict(con.execute("SELECT event, count(*) FROM _events GROUP BY event").fetchall())
     kept, unchanged = con.execute("""
         WITH prev_size AS (SELECT resident_id, count(*) AS n FROM _prev_crosswalk GROUP BY ALL),
         now AS (SELECT a.resident_id, count(*) AS n,
                        count(*) FILTER (WHERE p.resident_id = a.resident_id) AS n_same
-                FROM _assign a JOIN clusters c USING (cluster_id)
+                FROM _assign a JOIN _scope_clusters c USING (cluster_id)
                 LEFT JOIN _prev_crosswalk p USING (record_uid)
                 WHERE NOT a.is_new GROUP BY ALL)
         SELECT count(*), count(*) FILTER (WHERE now.n = now.n_same AND now.n = prev_size.n)
         FROM now JOIN prev_size USING (resident_id)""").fetchone()
-    new_ids, active = con.execute(
+    new_ids, mapped = con.execute(
         "SELECT count(*) FILTER (WHERE is_new), count(*) FROM _assign").fetchone()
+    # Clusters outside the scope kept their resident and its records unchanged.
+    active = con.execute("SELECT count(*) FROM clusters WHERE record_uid = cluster_id").fetchone()[0]
+    kept, unchanged = int(kept or 0) + active - mapped, int(unchanged or 0) + active - mapped
     for t in ("_prev_crosswalk", "_parts", "_holders", "_claims", "_assign", "_events"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
+    con.execute(f"DROP {'TABLE' if scoped else 'VIEW'} IF EXISTS _scope_clusters")
     return IdSummary(created=counts.get("created", 0), merged=counts.get("merged", 0),
                      split=counts.get("split", 0), retired=counts.get("retired", 0),
                      unchanged=int(unchanged or 0), kept=int(kept or 0), new_ids=int(new_ids),
                      active=int(active))
 
 
-def write_crosswalk(con: duckdb.DuckDBPyConnection) -> None:
+def write_crosswalk(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> None:
     """crosswalk from `_assign` (cluster -> resident). match_probability: the record's strongest link
     to another record of the same resident (an officer's 'same' decision counts as 1.0); 1.0 for a
-    resident of one record; NULL if the record reached its resident only through others."""
+    resident of one record; NULL if the record reached its resident only through others.
+
+    scoped: only the rows of `clusters_recomputed` records are replaced (the links and decisions
+    inside any other cluster are yesterday's, and so are its rows)."""
     has_links = table_exists(con, "links")
     has_decisions = table_exists(con, "link_decisions")
     edges = []
@@ -197,19 +223,24 @@ def write_crosswalk(con: duckdb.DuckDBPyConnection) -> None:
         edges += ["SELECT record_uid_l, record_uid_r, 1.0 FROM link_decisions WHERE same",
                   "SELECT record_uid_r, record_uid_l, 1.0 FROM link_decisions WHERE same"]
     edges_sql = " UNION ALL ".join(edges) or "SELECT NULL::VARCHAR AS u, NULL::VARCHAR AS v, NULL::DOUBLE AS p WHERE FALSE"
-    con.execute(f"""
-        CREATE OR REPLACE TABLE crosswalk AS
+    rows_sql = f"""
         WITH e AS ({edges_sql}),
         best AS (
             SELECT e.u AS record_uid, max(e.p) AS p
-            FROM e JOIN clusters cu ON cu.record_uid = e.u JOIN clusters cv ON cv.record_uid = e.v
+            FROM e JOIN _scope_clusters cu ON cu.record_uid = e.u JOIN _scope_clusters cv ON cv.record_uid = e.v
             WHERE cu.cluster_id = cv.cluster_id
             GROUP BY e.u)
         SELECT r.department, r.source_record_id, c.record_uid, a.resident_id,
                CAST(CASE WHEN c.cluster_size = 1 THEN 1.0 ELSE best.p END AS DOUBLE) AS match_probability
-        FROM clusters c
+        FROM _scope_clusters c
         JOIN _assign a USING (cluster_id)
         JOIN records r USING (record_uid)
         LEFT JOIN best USING (record_uid)
-        ORDER BY a.resident_id, c.record_uid""")
-
+        ORDER BY a.resident_id, c.record_uid"""
+    if scoped:
+        con.execute("DELETE FROM crosswalk WHERE record_uid IN (SELECT record_uid FROM clusters_recomputed)")
+        con.execute("INSERT INTO crosswalk BY NAME " + rows_sql)
+        con.execute("CREATE OR REPLACE TABLE crosswalk_recomputed AS SELECT record_uid FROM clusters_recomputed")
+    else:
+        con.execute("CREATE OR REPLACE TABLE crosswalk AS " + rows_sql)
+        con.execute("DROP TABLE IF EXISTS crosswalk_recomputed")

@@ -16,6 +16,8 @@ records differ (plus those with overrides, and everyone named in `record_changes
 and spliced in, which equals a full recomputation by construction. No basis, changed rules, or most
 residents touched (a full rebuild: every record is `new`) -> everything is recomputed.
 `residents_recomputed` lists the residents recomputed by an incremental call, for `record_history`.
+After a scoped `assign_resident_ids` (`crosswalk_recomputed` present) membership is compared for those
+records only: every other crosswalk row is yesterday's, which is what golden_members holds.
 """
 
 from __future__ import annotations
@@ -180,15 +182,24 @@ def _set_basis(con: duckdb.DuckDBPyConnection, digest: str) -> None:
 def _touched_residents(con: duckdb.DuckDBPyConnection) -> int:
     """Temp table `_touched`: residents (tonight's or yesterday's) whose golden record may differ from
     the standing one. Returns how many."""
+    # After a scoped assign_resident_ids only `crosswalk_recomputed` records can have moved; changed
+    # records are among them and in `record_changes` too. Elsewhere crosswalk = golden_members.
+    if table_exists(con, "crosswalk_recomputed"):
+        within = "record_uid IN (SELECT record_uid FROM crosswalk_recomputed) AND "
+        crosswalk = "(SELECT * FROM crosswalk WHERE record_uid IN (SELECT record_uid FROM crosswalk_recomputed))"
+    else:
+        within, crosswalk = "", "crosswalk"
     sources = [
         # tonight's members that are new to their resident or whose raw values changed
-        """SELECT x.resident_id FROM crosswalk x JOIN records r USING (record_uid)
+        f"""SELECT x.resident_id FROM {crosswalk} x JOIN records r USING (record_uid)
            LEFT JOIN golden_members g USING (record_uid)
            WHERE g.record_uid IS NULL OR g.resident_id <> x.resident_id
               OR r.record_hash IS NULL OR g.record_hash IS DISTINCT FROM r.record_hash""",
         # yesterday's residents that lost a record (moved elsewhere or removed)
-        """SELECT g.resident_id FROM golden_members g LEFT JOIN crosswalk x USING (record_uid)
-           WHERE x.record_uid IS NULL OR x.resident_id <> g.resident_id""",
+        f"""SELECT g.resident_id FROM golden_members g LEFT JOIN crosswalk x USING (record_uid)
+           WHERE {within}(x.record_uid IS NULL OR x.resident_id <> g.resident_id)""",
+        # records without a hash cannot be compared: always recomputed (scoped or not)
+        """SELECT x.resident_id FROM records r JOIN crosswalk x USING (record_uid) WHERE r.record_hash IS NULL""",
         # officers' value decisions, old and new
         f"SELECT resident_id FROM lineage WHERE rule = '{OFFICER_RULE}'",
     ]
@@ -220,7 +231,8 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
     partial = False
     if incremental and _standing_basis(con) == digest:
         touched = _touched_residents(con)
-        total = con.execute("SELECT count(DISTINCT resident_id) FROM crosswalk").fetchone()[0]
+        # yesterday's number of residents: only sizes the choice, never changes the result
+        total = con.execute("SELECT count(*) FROM residents").fetchone()[0]
         partial = touched <= INCREMENTAL_MAX_SHARE * max(total, 1)
     scope = "WHERE x.resident_id IN (SELECT resident_id FROM _touched)" if partial else ""
 
