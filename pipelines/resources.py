@@ -68,7 +68,10 @@ class RunDatabase(ConfigurableResource):
             recover_published_run(home)
             state = RunState(home, run_id)
             self._parsing = _start_parsing(context, self.registry, state)
-            self._state = state.open()
+            # Great Expectations takes seconds to import: in this thread while the kernel copies the state.
+            from registry import quality
+
+            self._state = state.open(while_copying=quality.warm_up)
         except BaseException:
             self._release()
             raise

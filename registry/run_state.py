@@ -10,6 +10,8 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,20 +36,24 @@ class RunState:
         """Scratch files of the run (e.g. deliveries parsed ahead), beside its copy; removed with it."""
         return self.home.run_dir / f"{self.run_id}.work"
 
-    def open(self) -> "RunState":
+    def open(self, while_copying: Callable[[], None] | None = None) -> "RunState":
         """Create the run's copy of the last good state (or an empty database on the first run).
 
-        Idempotent: a second call within the same run keeps the copy it already has.
+        `while_copying` runs in this thread while the kernel copies the file in another (which only
+        waits on copy_file_range). Idempotent: a second call within the same run keeps its copy.
         """
         self.home.ensure()
         recover_published_run(self.home)
         if not self.path.exists():
             tmp = self.path.with_suffix(".copying")
             if self.home.state_db.exists():
-                copy_file(self.home.state_db, tmp)
+                _copy_while(self.home.state_db, tmp, while_copying)
+                while_copying = None
             else:
                 duckdb.connect(str(tmp)).close()
             os.replace(tmp, self.path)
+        if while_copying is not None:
+            while_copying()
         return self
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -89,6 +95,28 @@ class RunState:
             if p.exists():
                 p.unlink()
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+def _copy_while(src: Path, dst: Path, work: Callable[[], None] | None) -> None:
+    if work is None:
+        copy_file(src, dst)
+        return
+    failed: list[BaseException] = []
+
+    def copy() -> None:
+        try:
+            copy_file(src, dst)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            failed.append(exc)
+
+    copier = threading.Thread(target=copy, name="state-copy")
+    copier.start()
+    try:
+        work()
+    finally:
+        copier.join()
+    if failed:
+        raise failed[0]
 
 
 def copy_file(src: Path, dst: Path) -> None:

@@ -14,12 +14,7 @@ GROUP = "deliveries"
 
 @asset(group_name=GROUP, description="Fixes the night this run is for and whether it runs incrementally.")
 def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> None:
-    from registry import quality
     from registry.linkage.training import load_model
-
-    # Great Expectations takes seconds to import: do it while the deliveries load, for their checks.
-    # (After the linkage import above, so that the two threads do not import the same libraries at once.)
-    quality.warm_up()
 
     extract_date = night.extract_date
     if not extract_date:

@@ -113,24 +113,15 @@ def _whole_dataframe_batch_definition():
         return _batch_definition
 
 
-_warming: threading.Thread | None = None
-
-
-def warm_up() -> threading.Thread:
-    """Import Great Expectations and build its context in a background thread (once per process), so
-    that a run's first check does not wait seconds for it; a validate() meanwhile waits for the same
-    lock. An error here is left for validate() to raise where it belongs."""
-    global _warming
-    with _lock:
-        if _warming is None:
-            def build() -> None:
-                try:
-                    _whole_dataframe_batch_definition()
-                except Exception:  # noqa: BLE001 - validate() builds it again and reports the error
-                    pass
-            _warming = threading.Thread(target=build, name="gx-warm-up", daemon=True)
-            _warming.start()
-        return _warming
+def warm_up() -> None:
+    """Import Great Expectations and build its context now, in the calling thread, while that thread
+    would otherwise wait (the run's state being copied): the run's first check then does not wait
+    seconds for it. Never in a background thread: two threads importing the same packages at once
+    can see each other's half-initialised modules. An error is left for validate() to raise."""
+    try:
+        _whole_dataframe_batch_definition()
+    except Exception:  # noqa: BLE001 - validate() builds it again and reports the error where it belongs
+        pass
 
 
 def _gx_suite(suite: dict):
