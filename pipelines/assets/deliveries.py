@@ -49,7 +49,14 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
 
 
 def _delivery_asset(department: str):
+    from registry.departments.readers import FORMATS
+
+    # A workbook takes a worker longest to parse (one core, calamine): load it after the text files,
+    # which are ready sooner, so that they load while it is still being parsed.
+    priority = "-1" if FORMATS[department][0] == "xlsx" else "0"
+
     @asset(name=f"{department}_delivery", group_name=GROUP, deps=[AssetKey("run_plan")],
+           op_tags={"dagster/priority": priority},
            description=f"{department}'s delivery for the night (the latest earlier one stands if it missed it).")
     def _load(context: AssetExecutionContext, registry: RegistryHome, night: Night, run_db: RunDatabase) -> None:
         from registry.departments.load import load_department

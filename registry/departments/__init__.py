@@ -42,3 +42,14 @@ SHEET_NAME_FAMILY_PLANNING = "个案信息"
 def data_file_name(department: str, extract_date: str) -> str:
     """File name of a department's delivery for an extract date given as YYYY-MM-DD."""
     return FILE_PATTERNS[department].format(ymd=extract_date.replace("-", ""))
+
+
+# The raw snapshot's column holding record_hash_sql(), computed as the delivery is loaded.
+RECORD_HASH_COLUMN = "_record_hash"
+
+
+def record_hash_sql(department: str) -> str:
+    """md5 of the department's verbatim columns in delivery order (NULL distinct from ''): what change
+    detection compares night to night."""
+    parts = ", ".join('coalesce("' + c.replace('"', '""') + '", chr(1))' for c in COLUMNS[department])
+    return f"md5(concat_ws(chr(31), {parts}))"

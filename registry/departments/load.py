@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from registry.departments import COLUMNS, DEPARTMENTS, RECORD_KEYS
+from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, RECORD_KEYS, record_hash_sql
 from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
                                           deliveries_for, earlier_deliveries, read_manifest, sha256_of)
 from registry.departments.readers import _q, read_delivery
@@ -92,7 +92,14 @@ def raw_table(department: str) -> str:
 def _ensure_raw(con, department: str) -> None:
     cols = ", ".join(f"{_q(c)} VARCHAR" for c in COLUMNS[department])
     con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(department)} "
-                f"({cols}, _source_file VARCHAR, _source_line BIGINT, _extract_date DATE)")
+                f"({cols}, _source_file VARCHAR, _source_line BIGINT, _extract_date DATE, {RECORD_HASH_COLUMN} VARCHAR)")
+
+
+def _hash_of(con, stage: str, department: str) -> str:
+    """The staged rows' record hash: computed by the parsing worker when it read the file, else here."""
+    has = con.execute(f"SELECT count(*) FROM (DESCRIBE {stage}) WHERE column_name = ?",
+                      [RECORD_HASH_COLUMN]).fetchall()[0][0]
+    return f"s.{RECORD_HASH_COLUMN}" if has else record_hash_sql(department)
 
 
 def _table_exists(con, name: str) -> bool:
@@ -171,7 +178,7 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path,
             con.execute(f"""
                 CREATE OR REPLACE TABLE {raw_table(department)} AS
                 SELECT {cols}, {_sql(path.name)}::VARCHAR AS _source_file, _source_line::BIGINT AS _source_line,
-                       DATE {_sql(date)} AS _extract_date
+                       DATE {_sql(date)} AS _extract_date, {_hash_of(con, stage, department)} AS {RECORD_HASH_COLUMN}
                 FROM {stage} s
                 WHERE NOT EXISTS (SELECT 1 FROM {staged.problems} q WHERE q.line = s._source_line)
                 ORDER BY _source_line""")

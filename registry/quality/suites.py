@@ -90,7 +90,7 @@ def validate_department(con: duckdb.DuckDBPyConnection, department: str, *,
     since the last processed snapshot (the others passed the night they arrived); row count and key
     uniqueness are still counted over the whole delivery.
     """
-    from registry.standardise.changes import changed_raw_rows_sql, table_exists
+    from registry.standardise.changes import changed_raw_rows_sql, raw_hash_sql, table_exists
 
     table = f"raw_{department}"
     suite_name = department_suite(department)
@@ -98,7 +98,8 @@ def validate_department(con: duckdb.DuckDBPyConnection, department: str, *,
     id_column = ID_COLUMNS[department]
     present = set(_table_columns(con, table))
     derived = {ID_NORMALISED: normalised_id_sql(id_column)} if id_column in present else {}
-    tonight = changed_raw_rows_sql(department) if changed_only and table_exists(con, "records") else None
+    tonight = (changed_raw_rows_sql(department, raw_hash_sql(con, department))
+               if changed_only and table_exists(con, "records") else None)
     return _scoped(con, table, RECORD_KEYS[department], suite_name, wanted, derived, tonight)
 
 

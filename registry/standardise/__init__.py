@@ -15,7 +15,7 @@ import duckdb
 
 from registry.departments import DEPARTMENTS
 from registry.standardise import addresses, names, notes, records
-from registry.standardise.changes import CHANGES_DDL, detect_changes, table_exists
+from registry.standardise.changes import CHANGES_DDL, detect_changes, raw_hash_sql, table_exists
 
 __all__ = ["standardise", "StandardiseSummary", "DepartmentSummary"]
 
@@ -62,14 +62,14 @@ def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> Standardi
 
     if full:
         con.execute("CREATE OR REPLACE TEMP TABLE _std_input AS "
-                    + " UNION ALL ".join(records.input_select(d) for d in present))
+                    + " UNION ALL ".join(records.input_select(d, hash_sql=raw_hash_sql(con, d)) for d in present))
         con.execute(CHANGES_DDL)
         con.execute("INSERT INTO record_changes SELECT record_uid, department, 'new' FROM _std_input")
     else:
         detect_changes(con, present)
         con.execute("CREATE OR REPLACE TEMP TABLE _std_input AS " + " UNION ALL ".join(
             records.input_select(d, f"{records.record_uid_sql(d)} IN (SELECT record_uid FROM record_changes "
-                                    f"WHERE change IN ('new', 'changed'))") for d in present))
+                                    f"WHERE change IN ('new', 'changed'))", raw_hash_sql(con, d)) for d in present))
 
     con.execute("CREATE OR REPLACE TEMP TABLE _std_names AS SELECT name_raw FROM _std_input "
                 "UNION SELECT former_name_raw FROM _std_input")

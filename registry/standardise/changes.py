@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
-from registry.departments import RECORD_KEYS
-from registry.standardise.records import q, raw_table, record_hash_sql, record_uid_sql
+from registry.departments import RECORD_HASH_COLUMN, RECORD_KEYS, record_hash_sql
+from registry.standardise.records import q, raw_table, record_uid_sql
 
 CHANGES_DDL = "CREATE OR REPLACE TABLE record_changes (record_uid VARCHAR, department VARCHAR, change VARCHAR)"
 
@@ -13,6 +13,15 @@ CHANGES_DDL = "CREATE OR REPLACE TABLE record_changes (record_uid VARCHAR, depar
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
                        [name]).fetchone()[0] > 0
+
+
+def raw_hash_sql(con: duckdb.DuckDBPyConnection, department: str) -> str:
+    """The raw rows' record hash: the column the loader stored, or computed (a snapshot loaded before
+    the column existed, or built by hand)."""
+    stored = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? "
+                         "AND database_name = current_database() AND schema_name = 'main'",
+                         [raw_table(department), RECORD_HASH_COLUMN]).fetchall()[0][0]
+    return RECORD_HASH_COLUMN if stored else record_hash_sql(department)
 
 
 def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> None:
@@ -23,7 +32,7 @@ def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> No
     for d in departments:
         key = q(RECORD_KEYS[d])
         con.execute(f"""INSERT INTO _raw_hashes
-            SELECT {record_uid_sql(d)}, '{d}', {record_hash_sql(d)} FROM {raw_table(d)}
+            SELECT {record_uid_sql(d)}, '{d}', {raw_hash_sql(con, d)} FROM {raw_table(d)}
             WHERE {key} IS NOT NULL""")
     con.execute(CHANGES_DDL)
     in_scope = ", ".join(f"'{d}'" for d in departments) or "NULL"
@@ -38,10 +47,11 @@ def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> No
 
 
 
-def changed_raw_rows_sql(department: str) -> str:
+def changed_raw_rows_sql(department: str, hash_sql: str | None = None) -> str:
     """A SELECT of the rows of raw_<department> that are new or changed against the standardised `records`
-    (run before tonight's standardisation): what tonight's delivery brings that was not validated before."""
+    (run before tonight's standardisation): what tonight's delivery brings that was not validated before.
+    hash_sql: raw_hash_sql() of the snapshot (default: computed)."""
     return f"""SELECT * EXCLUDE (_uid, _hash) FROM (
-            SELECT *, {record_uid_sql(department)} AS _uid, {record_hash_sql(department)} AS _hash
+            SELECT *, {record_uid_sql(department)} AS _uid, {hash_sql or record_hash_sql(department)} AS _hash
             FROM {raw_table(department)}) t
         WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.record_uid = t._uid AND r.record_hash = t._hash)"""

@@ -3,8 +3,8 @@ columns, then one SELECT that standardises every department's rows at once into 
 
 from __future__ import annotations
 
-from registry.departments import (CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY,
-                                  RECORD_KEYS)
+from registry.departments import (CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY, RECORD_KEYS,
+                                  record_hash_sql)
 from registry.standardise import addresses, dates, id_numbers, phones
 
 # Canonical input column -> the department's own column. Absent means the department does not record it.
@@ -64,13 +64,7 @@ def record_uid_sql(department: str, alias: str = "") -> str:
     return f"'{department}:' || {prefix}{q(RECORD_KEYS[department])}"
 
 
-def record_hash_sql(department: str) -> str:
-    """md5 of the department's verbatim columns in delivery order (NULL distinct from '')."""
-    parts = ", ".join(f"coalesce({q(c)}, chr(1))" for c in COLUMNS[department])
-    return f"md5(concat_ws(chr(31), {parts}))"
-
-
-def input_select(department: str, where: str = "true") -> str:
+def input_select(department: str, where: str = "true", hash_sql: str | None = None) -> str:
     """The department's raw rows as the common input columns."""
     fields = SOURCE_FIELDS[department]
     cols = [f"'{department}' AS department",
@@ -78,7 +72,7 @@ def input_select(department: str, where: str = "true") -> str:
             f"{record_uid_sql(department)} AS record_uid",
             "_extract_date AS extract_date", "_source_file AS source_file",
             "CAST(_source_line AS BIGINT) AS source_line",
-            f"{record_hash_sql(department)} AS record_hash"]
+            f"{hash_sql or record_hash_sql(department)} AS record_hash"]
     for c in INPUT_COLUMNS:
         if c not in fields:
             cols.append(f"CAST(NULL AS VARCHAR) AS {c}")

@@ -89,7 +89,7 @@ def test_a_rejection_found_by_a_worker_reads_the_same_and_the_earlier_delivery_s
     assert ahead == itself
     assert ahead.status == "rejected" and path.name in ahead.reason and expected in ahead.reason
     assert raw_ahead == con.execute(f"SELECT * FROM raw_{department} ORDER BY ALL").fetchall()
-    assert raw_ahead and {r[-1].isoformat() for r in raw_ahead} == {D0}  # the fallback was read by the loader
+    assert raw_ahead and {str(r[-2]) for r in raw_ahead} == {D0}  # _extract_date: the fallback was read by the loader
 
 
 def test_a_manifest_mismatch_still_rejects_a_file_parsed_ahead(tmp_path):
