@@ -49,11 +49,10 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
 
 
 def _delivery_asset(department: str):
-    from registry.departments.readers import FORMATS
+    from registry.departments.parsing import READY_ORDER
 
-    # A workbook takes a worker longest to parse (one core, calamine): load it after the text files,
-    # which are ready sooner, so that they load while it is still being parsed.
-    priority = "-1" if FORMATS[department][0] == "xlsx" else "0"
+    # Load in the order the workers have the files ready (Dagster runs higher priorities first).
+    priority = str(len(READY_ORDER) - READY_ORDER.index(department))
 
     @asset(name=f"{department}_delivery", group_name=GROUP, deps=[AssetKey("run_plan")],
            op_tags={"dagster/priority": priority},

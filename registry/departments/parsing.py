@@ -34,7 +34,10 @@ PARSED, REJECTED, UNCHANGED, FAILED = "parsed", "rejected", "unchanged", "failed
 # Two cores: the XLSX sheet keeps one worker busy about as long as the three text files keep the other.
 WORKERS = 2
 # Submitted in this order so that the small file is ready first and the long XLSX starts at once.
-PARSE_ORDER = ("civil_affairs", "family_planning", "public_security", "labour")
+PARSE_ORDER = ("civil_affairs", "family_planning", "labour", "public_security")
+# The order the parsed files are ready in (the workbook takes one worker all along): the run loads
+# them in this order, so that it loads the text files while the workbook is still being parsed.
+READY_ORDER = ("civil_affairs", "labour", "public_security", "family_planning")
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,9 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
     base = dict(department=department, path=path, size=stat.st_size, mtime_ns=stat.st_mtime_ns, sha256=sha)
     if standing_sha256 is not None and sha == standing_sha256:
         return ParsedDelivery(**base, status=UNCHANGED)  # a rerun: the loader keeps the standing snapshot
-    con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp")})
+    # One thread: the two workers and the run itself share the two cores; the workbook worker, whose
+    # calamine parse is the night's longest, must not be starved by a text file's parallel scan.
+    con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp"), "threads": 1})
     try:
         staged = read_delivery(con, source, department, "stage", out)
         rows_file, problems_file = out / f"{department}.rows.parquet", out / f"{department}.problems.parquet"
