@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS state_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    # Microseconds kept: "the latest published run" is ordered by finished_at, and two runs (a rerun,
+    # a test) can finish within one second.
+    return dt.datetime.now()
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -124,7 +124,7 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
     from registry.departments import DEPARTMENTS
 
     lines = [f"Nightly merge {date} ({mode}) {status}: run {run_id}",
-             f"  {started} -> {finished}; {message or ''}".rstrip("; "),
+             f"  {_second(started)} -> {_second(finished)}; {message or ''}".rstrip("; "),
              "  department        status    delivered  loaded  quarantined    new  changed  removed"]
     changes = (stats.get("standardised_records") or {}).get("changes", {})
     for d in DEPARTMENTS:
@@ -145,3 +145,7 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     lines.append(f"  published: {path}")
     return "\n".join(lines)
+
+
+def _second(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if hasattr(moment, "strftime") else str(moment or "-")

@@ -214,7 +214,7 @@ def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: st
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {stage}_bad AS
         SELECT r.line AS d, min(m.p) AS p, first(r.csv_line) AS csv_line,
-               string_agg(DISTINCT r.error_message, '; ') AS message
+               string_agg(DISTINCT r.error_message, '; ' ORDER BY r.error_message) AS message
         FROM {rejects} r LEFT JOIN {stage}_lines m ON m.d = r.line
         GROUP BY r.line""")
     if identity and bad == 0:
