@@ -10,7 +10,8 @@ from registry import runs
 from registry.home import Home
 from registry.publish import STAGE, publish
 from registry.residents import assign_resident_ids, build_golden_records, record_history
-from tests.residents.factory import load_clusters, load_links, load_records, record, uid
+from tests.residents.factory import load_clusters, load_links, load_records, uid
+from tests.residents.test_incremental import _person_records
 
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
 DEPTS = (PS, FP, CA, LB)
@@ -19,22 +20,8 @@ PUBLISHED = ("residents", "crosswalk", "lineage", "conflicts", "resident_events"
 
 
 def _records(label: str, recs, version: str) -> list[dict]:
-    rng = random.Random(f"{label}{version}")
-    rows = []
-    for d, k in recs:
-        values = dict(name=f"{label}{version}", sex=rng.choice(["1", "2"]),
-                      birth=f"19{rng.randint(40, 99)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
-                      phone=f"139{rng.randint(0, 99999999):08d}", phone_kind="mobile",
-                      current_address=f"{label} 路 {rng.randint(1, 9)} 号", current_street="街道",
-                      record_updated_at=f"2026-0{rng.randint(1, 9)}-01 00:00:00")
-        if d == PS:
-            values.update(person_status=rng.choice(["正常", "正常", "死亡"]), ethnicity="汉族", household_id=f"H{k}")
-        if d == CA:
-            values.update(assistance_kind="城市低保", assistance_status="在保", monthly_amount=1120)
-        row = record(d, k, **values)
-        row["record_hash"] = f"{label}{version}:{d}:{k}"
-        rows.append(row)
-    return rows
+    """The records of one person, their values a function of (label, version)."""
+    return _person_records(random.Random(f"{label}{version}"), label, recs, version)
 
 
 class World:
