@@ -10,8 +10,8 @@ from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSev
                      asset_check)
 
 from pipelines.resources import RunDatabase
-from pipelines.stage import drop_temporaries
 from registry.departments import DEPARTMENTS
+from registry.temporaries import drop_temporaries
 
 
 def _incremental(con, run_id: str) -> bool:

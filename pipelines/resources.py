@@ -45,6 +45,16 @@ class Night(ConfigurableResource):
     accept_rejected: bool = False
 
 
+def night_date(extract_date: str, landing: Path) -> str | None:
+    """The night a run is for: the one asked for, else the latest in the landing zone (None: none there)."""
+    from registry.departments.landing import available_dates
+
+    if extract_date:
+        return extract_date
+    dates = available_dates(landing)
+    return dates[-1] if dates else None
+
+
 class RunDatabase(ConfigurableResource):
     """The run's private copy of the working state (see registry.run_state), through one connection.
 
@@ -110,19 +120,16 @@ class RunDatabase(ConfigurableResource):
 def _start_parsing(context: InitResourceContext, registry: RegistryHome, state: RunState):
     """Start parsing the night's deliveries in worker processes; None when the night is not known yet
     (no landing zone, say): each delivery asset then reads its file itself, as it always can."""
-    from registry.departments.landing import available_dates, deliveries_for
+    from registry.departments.landing import deliveries_for
     from registry.departments.parsing import DeliveryParsing, standing_sha256
 
     # The night resource's config as the run was launched with it (run_plan reads the same value).
     run_config = (context.run.run_config if context.run is not None else None) or {}
     night = ((run_config.get("resources") or {}).get("night") or {}).get("config") or {}
-    extract_date = night.get("extract_date") or ""
     landing = registry.landing_path
-    if not extract_date:
-        dates = available_dates(landing)
-        if not dates:
-            return None
-        extract_date = dates[-1]
+    extract_date = night_date(night.get("extract_date") or "", landing)
+    if extract_date is None:
+        return None
     deliveries = deliveries_for(landing, extract_date)
     if not any(deliveries.values()):
         return None

@@ -14,6 +14,7 @@ from dagster import AssetExecutionContext, MetadataValue
 
 from pipelines.resources import RunDatabase
 from registry import runs
+from registry.temporaries import drop_temporaries
 
 
 @dataclass
@@ -58,15 +59,6 @@ def _metadata_value(v: Any) -> Any:
     if isinstance(v, int):
         return MetadataValue.int(v)
     return MetadataValue.text(str(v))
-
-
-def drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temp tables and views (registered frames too) a stage left behind: the run's connection
-    is shared by every stage, and each must start as on a connection of its own (and free the memory)."""
-    for kind, name in con.execute(
-            """SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary
-               UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND NOT internal""").fetchall():
-        con.execute(f"DROP {kind} IF EXISTS temp.main.\"{name.replace(chr(34), chr(34) * 2)}\"")
 
 
 @contextlib.contextmanager

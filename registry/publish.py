@@ -22,7 +22,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ import duckdb
 import yaml
 
 from registry.home import Home
-from registry.run_state import fsync_path
+from registry.run_state import copy_file, fsync_path
 
 log = logging.getLogger(__name__)
 
@@ -485,7 +484,7 @@ def _build_incremental(con: duckdb.DuckDBPyConnection, home: Home, target: Path,
         clock = now
 
     # A copy, never a link: the kept versions are hard links to the published file, which never changes.
-    shutil.copyfile(home.published_db, target)
+    copy_file(home.published_db, target)
     step("copy")
     _attach(con, target, "_publish")
     try:
@@ -555,7 +554,7 @@ def _keep_version(home: Home, run_id: str, keep_versions: int) -> Path | None:
     try:
         os.link(home.published_db, tmp)
     except OSError:  # a file system without hard links
-        shutil.copyfile(home.published_db, tmp)
+        copy_file(home.published_db, tmp)
     os.replace(tmp, version)
     versions = sorted(home.versions_dir.glob("registry-*.duckdb"), key=lambda p: (p.stat().st_mtime, p.name))
     for old in versions[:-keep_versions]:

@@ -3,11 +3,10 @@
 
 from dagster import AssetExecutionContext, AssetKey, Failure, MetadataValue, asset
 
-from pipelines.resources import Night, RegistryHome, RunDatabase
+from pipelines.resources import Night, RegistryHome, RunDatabase, night_date
 from pipelines.stage import run_stage
 from registry import runs
 from registry.departments import DEPARTMENTS
-from registry.departments.landing import available_dates
 
 GROUP = "deliveries"
 
@@ -16,12 +15,9 @@ GROUP = "deliveries"
 def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> None:
     from registry.linkage.training import load_model
 
-    extract_date = night.extract_date
-    if not extract_date:
-        dates = available_dates(registry.landing_path)
-        if not dates:
-            raise RuntimeError(f"no deliveries in the landing zone {registry.landing_path}")
-        extract_date = dates[-1]
+    extract_date = night_date(night.extract_date, registry.landing_path)
+    if extract_date is None:
+        raise RuntimeError(f"no deliveries in the landing zone {registry.landing_path}")
     with run_db.connect() as con:
         has_records = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchall()[0][0] > 0

@@ -30,6 +30,7 @@ from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, RECOR
 from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
                                           deliveries_for, earlier_deliveries, read_manifest, sha256_of)
 from registry.departments.readers import _q, read_delivery
+from registry.temporaries import drop_temporaries
 
 if TYPE_CHECKING:
     from registry.departments.parsing import DeliveryParsing
@@ -203,19 +204,9 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path,
         return DeliveryOutcome(department, LOADED, date, path.name, None, staged.rows_delivered,
                                rows_loaded, int(n_rows_out), by_reason, sha)
     finally:
-        _drop_staging(con, stage)
+        drop_temporaries(con, stage)  # a pre-parsed delivery is staged as a view
         if parsed is not None:
             parsed.discard()
-
-
-def _drop_staging(con, stage: str) -> None:
-    """Every temp table or view of this staging (a pre-parsed delivery is staged as a view)."""
-    for kind, name in con.execute(
-            """SELECT 'TABLE', table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)
-               UNION ALL
-               SELECT 'VIEW', view_name FROM duckdb_views() WHERE temporary AND starts_with(view_name, ?)""",
-            [stage, stage]).fetchall():
-        con.execute(f"DROP {kind} IF EXISTS {_q(name)}")
 
 
 def _sql(text: str) -> str:

@@ -114,7 +114,8 @@ def test_incremental_night_publishes_the_same_tables_as_a_full_rebuild(increment
                                ).fetchall()
     finally:
         con.close()
-    assert rows["inc"] == rows["reb"] > 0 or table in ("conflicts", "quarantine")
+    assert rows["inc"] == rows["reb"]
+    assert rows["inc"] > 0 or table in ("conflicts", "quarantine")  # these may be empty on small data
     assert only_inc == [] and only_reb == [], f"{table}: incremental only {only_inc[:3]}; rebuild only {only_reb[:3]}"
 
 
