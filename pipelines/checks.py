@@ -9,6 +9,7 @@ incremental night their row-level expectations look at the rows that are new or 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue,
                      asset_check)
 
+from pipelines.assets.deliveries import step_priority
 from pipelines.resources import RunDatabase
 from registry.departments import DEPARTMENTS
 from registry.temporaries import drop_temporaries
@@ -36,6 +37,7 @@ def _result(outcome) -> AssetCheckResult:
 
 def _delivery_check(department: str):
     @asset_check(asset=AssetKey(f"{department}_delivery"), name=f"{department}_delivery_suite", blocking=True,
+                 op_tags={"dagster/priority": step_priority(department, check=True)},
                  description=f"Great Expectations suite {department}_delivery on the loaded snapshot.")
     def _check(context: AssetCheckExecutionContext, run_db: RunDatabase) -> AssetCheckResult:
         from registry.quality.suites import validate_department

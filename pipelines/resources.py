@@ -68,6 +68,7 @@ class RunDatabase(ConfigurableResource):
     _state: RunState | None = PrivateAttr(default=None)
     _lock: RunLock | None = PrivateAttr(default=None)
     _parsing: object | None = PrivateAttr(default=None)
+    _published_base: object | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run_id or "adhoc"
@@ -91,6 +92,9 @@ class RunDatabase(ConfigurableResource):
 
     def _release(self) -> None:
         try:
+            base, self._published_base = self._published_base, None
+            if base is not None:
+                base.discard()
             if self._parsing is not None:
                 self._parsing.close()
                 self._parsing = None
@@ -110,6 +114,19 @@ class RunDatabase(ConfigurableResource):
     def parsing(self):
         """Tonight's deliveries being parsed ahead (registry.departments.parsing.DeliveryParsing), or None."""
         return self._parsing
+
+    def copy_published_ahead(self) -> None:
+        """Start copying the published file for an incremental publish (registry.publish.BaseCopy): once
+        the deliveries are parsed the run leaves a core idle half the time, and the copy fills it."""
+        from registry.publish import BaseCopy
+
+        if self._published_base is None:
+            self._published_base = BaseCopy(self.registry.paths, self.state.run_id)
+
+    def take_published_base(self):
+        """The copy started by copy_published_ahead() (now the caller's: publish uses or removes it), or None."""
+        base, self._published_base = self._published_base, None
+        return base
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -44,14 +44,19 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
     })
 
 
-def _delivery_asset(department: str):
+def step_priority(department: str, *, check: bool = False) -> str:
+    """Dagster runs the ready step of highest priority first: each delivery is loaded in the order the
+    parsing workers have the files ready, and its check runs right after it, while the next file (the
+    workbook last) is still being parsed, rather than all four checks after the last load."""
     from registry.departments.parsing import READY_ORDER
 
-    # Load in the order the workers have the files ready (Dagster runs higher priorities first).
-    priority = str(len(READY_ORDER) - READY_ORDER.index(department))
+    rank = 2 * (len(READY_ORDER) - READY_ORDER.index(department))
+    return str(rank - 1 if check else rank)
 
+
+def _delivery_asset(department: str):
     @asset(name=f"{department}_delivery", group_name=GROUP, deps=[AssetKey("run_plan")],
-           op_tags={"dagster/priority": priority},
+           op_tags={"dagster/priority": step_priority(department)},
            description=f"{department}'s delivery for the night (the latest earlier one stands if it missed it).")
     def _load(context: AssetExecutionContext, registry: RegistryHome, night: Night, run_db: RunDatabase) -> None:
         from registry.departments.load import load_department

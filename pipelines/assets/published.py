@@ -23,7 +23,7 @@ def published_registry(context: AssetExecutionContext, registry: RegistryHome, r
         runs.finish_run(con, context.run.run_id, "published", message)
         con.execute("CHECKPOINT")
         started = time.perf_counter()
-        result = publish(con, home, context.run.run_id)
+        result = publish(con, home, context.run.run_id, base_copy=run_db.take_published_base())
         seconds = time.perf_counter() - started
         # From the swap on, the run is published: its figures are best effort, the promotion is not.
         stats = {}

@@ -16,6 +16,8 @@ def standardised_records(context: AssetExecutionContext, run_db: RunDatabase) ->
 
     with run_stage(context, run_db, "standardised_records") as stage:
         _, mode = stage.night
+        if mode == "incremental":
+            run_db.copy_published_ahead()
         summary = standardise(stage.con, full=(mode == "full"))
         stage.stats.update(stats_of(summary))
         stage.stats["records"] = stage.con.execute("SELECT count(*) FROM records").fetchall()[0][0]

@@ -6,8 +6,10 @@ two worker processes for the four files, while the run copies its state; each wo
 reader (registry.departments.readers) on its own in-memory DuckDB and leaves the result in the run's
 work folder:
 
-  <department>.rows.parquet       the staged rows (the reader's <stage> table)
-  <department>.problems.parquet   the unparseable rows (<stage>_problems)
+  <department>.rows.parquet       the loadable rows, with their record hash
+  <department>.problems.parquet   the quarantined rows: unparseable, and those the loader's row rules
+                                  refuse (registry.departments.load.screen_rows, run here too)
+  <department>.notes.parquet      the value notes of those rules
 
 or the whole-file rejection's message. The loader (registry.departments.load) then only stages those
 files and does its bookkeeping; for any delivery not parsed ahead (an earlier night falling back, a
@@ -27,6 +29,7 @@ import duckdb
 
 from registry.departments import DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
 from registry.departments.landing import DeliveryRejected, sha256_of
+from registry.departments.load import screen_rows
 from registry.departments.readers import Staged, _sql_str, read_delivery
 
 PARSED, REJECTED, UNCHANGED, FAILED = "parsed", "rejected", "unchanged", "failed"
@@ -53,6 +56,7 @@ class ParsedDelivery:
     rows_delivered: int = 0
     rows_file: str | None = None
     problems_file: str | None = None
+    notes_file: str | None = None
     message: str | None = None  # the rejection's message (rejected) or the worker's error (failed)
     seconds: float = 0.0  # the worker's time on it
 
@@ -70,12 +74,12 @@ class ParsedDelivery:
             raise DeliveryRejected(self.message)
         assert self.status == PARSED, self.status
         con.execute(f"CREATE OR REPLACE TEMP VIEW {stage} AS SELECT * FROM read_parquet({_sql_str(self.rows_file)})")
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_problems AS "
-                    f"SELECT * FROM read_parquet({_sql_str(self.problems_file)})")
-        return Staged(stage, f"{stage}_problems", self.rows_delivered)
+        for part, file in (("problems", self.problems_file), ("notes", self.notes_file)):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {stage}_{part} AS SELECT * FROM read_parquet({_sql_str(file)})")
+        return Staged(stage, f"{stage}_problems", self.rows_delivered, f"{stage}_notes")
 
     def discard(self) -> None:
-        for f in (self.rows_file, self.problems_file):
+        for f in (self.rows_file, self.problems_file, self.notes_file):
             if f:
                 Path(f).unlink(missing_ok=True)
 
@@ -93,15 +97,17 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
     # calamine parse is the night's longest, must not be starved by a text file's parallel scan.
     con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp"), "threads": 1})
     try:
-        staged = read_delivery(con, source, department, "stage", out)
-        rows_file, problems_file = out / f"{department}.rows.parquet", out / f"{department}.problems.parquet"
+        staged = screen_rows(con, department, read_delivery(con, source, department, "stage", out))
+        files = {part: out / f"{department}.{part}.parquet" for part in ("rows", "problems", "notes")}
         # The record hash too: change detection needs it, and here it costs the night no time.
-        con.execute(f"COPY (SELECT *, {record_hash_sql(department)} AS {RECORD_HASH_COLUMN} FROM {staged.table}) "
-                    f"TO {_sql_str(str(rows_file))} (FORMAT parquet)")
-        con.execute(f"COPY {staged.problems} TO {_sql_str(str(problems_file))} (FORMAT parquet)")
+        con.execute(f"""COPY (SELECT *, {record_hash_sql(department)} AS {RECORD_HASH_COLUMN} FROM {staged.table} s
+                              WHERE NOT EXISTS (SELECT 1 FROM {staged.problems} q WHERE q.line = s._source_line))
+                        TO {_sql_str(str(files["rows"]))} (FORMAT parquet)""")
+        con.execute(f"COPY {staged.problems} TO {_sql_str(str(files['problems']))} (FORMAT parquet)")
+        con.execute(f"COPY {staged.notes} TO {_sql_str(str(files['notes']))} (FORMAT parquet)")
         return ParsedDelivery(**base, status=PARSED, rows_delivered=staged.rows_delivered,
-                              rows_file=str(rows_file), problems_file=str(problems_file),
-                              seconds=time.perf_counter() - started)
+                              rows_file=str(files["rows"]), problems_file=str(files["problems"]),
+                              notes_file=str(files["notes"]), seconds=time.perf_counter() - started)
     except DeliveryRejected as exc:
         return ParsedDelivery(**base, status=REJECTED, message=str(exc), seconds=time.perf_counter() - started)
     except Exception as exc:  # noqa: BLE001 - the loader reads the file itself and raises it there

@@ -37,8 +37,13 @@ def _night_with_every_kind_of_row(landing, date):
 
 def _load(landing, date, parsing=None):
     con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")  # as the run's connection is
     outcomes = {d: load_department(con, landing, d, date, parsing=parsing) for d in DEPARTMENTS}
     tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+    # Each snapshot is stored in line order, however it was read (later stages scan it in that order).
+    for d in DEPARTMENTS:
+        lines = [r[0] for r in con.execute(f"SELECT _source_line FROM raw_{d} ORDER BY rowid").fetchall()]
+        assert lines == sorted(lines), d
     con.close()
     return outcomes, tables
 

@@ -8,7 +8,7 @@ import pytest
 
 from registry import runs
 from registry.home import Home
-from registry.publish import STAGE, publish
+from registry.publish import STAGE, BaseCopy, publish
 from registry.residents import assign_resident_ids, build_golden_records, record_history
 from tests.residents.factory import load_clusters, load_links, load_records, uid
 from tests.residents.test_incremental import _person_records
@@ -47,12 +47,14 @@ class World:
         return self.con.execute("SELECT resident_id FROM crosswalk WHERE record_uid = ?",
                                 [uid(department, key)]).fetchone()[0]
 
-    def night(self, date, people, *, versions=None, links=None, mode="incremental", run_id=None):
+    def night(self, date, people, *, versions=None, links=None, mode="incremental", run_id=None, ahead=False):
         """people: {label: [(department, key), ...]} (one cluster each); versions: {label: tag} changes their
-        values; links: {(uid, uid): probability} besides the 0.9 chain within each person."""
+        values; links: {(uid, uid): probability} besides the 0.9 chain within each person.
+        ahead: copy the published file while the night is computed, as the nightly merge does."""
         con, versions = self.con, versions or {}
         self.night_no += 1
         run_id = run_id or f"run{self.night_no}"
+        base_copy = BaseCopy(self.home, run_id) if ahead else None
         runs.begin_run(con, self.home, run_id, date, mode)
         had = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchone()[0]
         con.execute("CREATE OR REPLACE TEMP TABLE _before AS " + (
@@ -90,7 +92,7 @@ class World:
                     "FROM (VALUES ('labour'), ('civil_affairs')) v(d)", [date, date])
         runs.finish_run(con, run_id, "published", "")
         con.execute("CHECKPOINT")
-        result = publish(con, self.home, run_id)
+        result = publish(con, self.home, run_id, base_copy=base_copy)
         full = publish(con, self.full_home, run_id, incremental=False)
         assert full.build == "full"
         runs.record_stage(con, run_id, STAGE, result.seconds, result.as_dict())
@@ -209,6 +211,47 @@ def test_incremental_publish_equals_a_full_publish_over_a_sequence_of_nights(wor
     # Every version stays what it was when published: the incremental file is a copy, not a link.
     with duckdb.connect(str(world.home.versions_dir / "registry-run2.duckdb"), read_only=True) as v2:
         assert v2.execute("SELECT max(run_id) FROM runs WHERE status = 'published'").fetchone()[0] == "run2"
+
+
+def test_the_published_file_copied_ahead_is_what_an_incremental_night_starts_from(world, monkeypatch):
+    import registry.publish as publishing
+
+    copied_to = []
+
+    def spy(src, dst):
+        copied_to.append(dst.name)
+        return real(src, dst)
+
+    real = publishing.copy_file
+    monkeypatch.setattr(publishing, "copy_file", spy)
+    people = _people(120, seed=5)
+    world.night("2026-11-19", people, mode="full", ahead=True)   # nothing published yet: nothing to copy
+    second = world.night("2026-11-20", people, versions={"p1": "改"}, ahead=True)
+    assert second.build == "incremental", second.build_reason
+    assert_same_registry(world.home.published_db, world.full_home.published_db)
+    # The full night and the full comparison homes build from scratch; the incremental one used the copy
+    # made ahead and copied nothing on its own.
+    assert copied_to == [".base-run2.duckdb"]
+    # A full night removes its copy unused; nothing is left beside the registry either way.
+    third = world.night("2026-11-21", people, mode="full", ahead=True)
+    assert third.build == "full"
+    assert not list(world.home.published_dir.glob(".base-*")) and not list(world.home.published_dir.glob(".building-*"))
+
+
+def test_a_copy_made_ahead_of_a_published_file_replaced_since_is_not_used(world):
+    world.night("2026-11-19", _people(60, seed=6), mode="full")
+    ahead = BaseCopy(world.home, "run-x")
+    # The same bytes, but another file (a restore, a hand copy): the copy made ahead may be older.
+    published = world.home.published_db
+    shutil.copyfile(published, published.with_name("restored.duckdb"))
+    published.with_name("restored.duckdb").replace(published)
+    assert ahead.take() is None
+    assert not ahead.path.exists()
+    unchanged = BaseCopy(world.home, "run-y")
+    path = unchanged.take()
+    assert path is not None and path.read_bytes() == published.read_bytes()
+    unchanged.discard()
+    assert not path.exists()
 
 
 @pytest.mark.slow
