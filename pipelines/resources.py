@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 from collections.abc import Iterator
@@ -46,13 +47,10 @@ class Night(ConfigurableResource):
 
 
 def night_date(extract_date: str, landing: Path) -> str | None:
-    """The night a run is for: the one asked for, else the latest in the landing zone (None: none there)."""
-    from registry.departments.landing import available_dates
+    """The night a run is for (registry.departments.landing.night_date, the one rule for it)."""
+    from registry.departments.landing import night_date as rule
 
-    if extract_date:
-        return extract_date
-    dates = available_dates(landing)
-    return dates[-1] if dates else None
+    return rule(extract_date, landing)
 
 
 class RunDatabase(ConfigurableResource):
@@ -69,11 +67,13 @@ class RunDatabase(ConfigurableResource):
     _lock: RunLock | None = PrivateAttr(default=None)
     _parsing: object | None = PrivateAttr(default=None)
     _published_base: object | None = PrivateAttr(default=None)
+    _gc_threshold: tuple[int, int, int] | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
         run_id = context.run_id or "adhoc"
         home = self.registry.paths
         self._lock = RunLock(home).acquire(run_id)
+        self._quiet_collector()
         try:
             # First the roll-forward of a run stopped after its swap: the parsing compares with that state.
             recover_published_run(home)
@@ -83,6 +83,7 @@ class RunDatabase(ConfigurableResource):
             from registry import quality
 
             self._state = state.open(while_copying=quality.warm_up)
+            gc.freeze()  # what the run imported so far lives as long as the process
         except BaseException:
             self._release()
             raise
@@ -90,7 +91,22 @@ class RunDatabase(ConfigurableResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         self._release()
 
+    def _quiet_collector(self) -> None:
+        """Python's cycle collector walked the hundreds of thousands of objects of Dagster's and Great
+        Expectations' modules again and again, a second of CPU while the workers need both cores:
+        those objects are set aside (gc.freeze) and collections made rarer until the run ends."""
+        self._gc_threshold = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(50_000, 50, 100)
+
+    def _restore_collector(self) -> None:
+        if self._gc_threshold is not None:
+            gc.set_threshold(*self._gc_threshold)
+            gc.unfreeze()  # frozen objects are never freed, and DuckDB's bindings report them at exit
+            self._gc_threshold = None
+
     def _release(self) -> None:
+        self._restore_collector()
         try:
             base, self._published_base = self._published_base, None
             if base is not None:
@@ -135,24 +151,16 @@ class RunDatabase(ConfigurableResource):
 
 
 def _start_parsing(context: InitResourceContext, registry: RegistryHome, state: RunState):
-    """Start parsing the night's deliveries in worker processes; None when the night is not known yet
-    (no landing zone, say): each delivery asset then reads its file itself, as it always can."""
-    from registry.departments.landing import deliveries_for
-    from registry.departments.parsing import DeliveryParsing, standing_sha256
+    """Start parsing the night's deliveries in worker processes, or take the parsing the launcher
+    started for this run (`registry run` does, while Dagster is still being imported); None when the
+    night is not known yet (no landing zone, say): each delivery asset then reads its file itself."""
+    from registry.departments.parsing import parse_night
 
-    # The night resource's config as the run was launched with it (run_plan reads the same value).
-    run_config = (context.run.run_config if context.run is not None else None) or {}
-    night = ((run_config.get("resources") or {}).get("night") or {}).get("config") or {}
-    landing = registry.landing_path
-    extract_date = night_date(night.get("extract_date") or "", landing)
-    if extract_date is None:
-        return None
-    deliveries = deliveries_for(landing, extract_date)
-    if not any(deliveries.values()):
-        return None
     # Scratch files of crashed runs: no other run is going (the lock is held).
     for stale in state.home.run_dir.glob("*.work") if state.home.run_dir.exists() else ():
         if stale != state.work_dir:
             shutil.rmtree(stale, ignore_errors=True)
-    return DeliveryParsing(deliveries, state.work_dir,
-                           standing_sha256=standing_sha256(state.home.state_db, extract_date))
+    # The night resource's config as the run was launched with it (run_plan reads the same value).
+    run_config = (context.run.run_config if context.run is not None else None) or {}
+    night = ((run_config.get("resources") or {}).get("night") or {}).get("config") or {}
+    return parse_night(registry.landing_path, night.get("extract_date") or "", state.home, state.run_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from registry.commands.common import add_home
@@ -43,11 +45,31 @@ def run(args: argparse.Namespace) -> int:
         # The district's machines reach no analytics endpoint; keep Dagster from trying.
         (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
-    from dagster import DagsterInstance
+    # The deliveries start being parsed now, on the core that importing Dagster leaves idle; the run
+    # (the id chosen here) takes the parsing over when its resources start.
+    from registry.departments.parsing import abandon_ahead, start_ahead
 
-    from pipelines.definitions import defs
-    from pipelines.jobs import NIGHTLY_MERGE, night_run_config
-    from registry.runs import abandon_run
+    run_id = str(uuid.uuid4())
+    landing = Path(os.environ["REGISTRY_LANDING"]) if os.environ.get("REGISTRY_LANDING") else home.landing
+    start_ahead(landing, args.date, home, run_id)
+    try:
+        return _run_job(args, home, run_id)
+    finally:
+        abandon_ahead()
+
+
+def _run_job(args: argparse.Namespace, home, run_id: str) -> int:
+    # Importing Dagster and the definitions makes a quarter of a million objects; the cycle collector
+    # would walk them over and over (0.3 s of the night's start), and they hold no garbage.
+    gc.disable()
+    try:
+        from dagster import DagsterInstance
+
+        from pipelines.definitions import defs
+        from pipelines.jobs import NIGHTLY_MERGE, night_run_config
+        from registry.runs import abandon_run
+    finally:
+        gc.enable()
 
     job = defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
@@ -55,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     # Quiet by default: a failure is explained in one line below, with its traceback under --verbose.
     config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False,
+        result = job.execute_in_process(run_config=config, instance=instance, raise_on_error=False, run_id=run_id,
                                         tags={"registry/trigger": "cli",
                                               "registry/extract_date": args.date or "latest"})
     if not result.success:

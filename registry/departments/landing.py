@@ -38,6 +38,14 @@ def available_dates(landing: Path) -> list[str]:
     return sorted(p.name for p in landing.iterdir() if p.is_dir() and _DATE_DIR.match(p.name))
 
 
+def night_date(extract_date: str, landing: Path) -> str | None:
+    """The night a run is for: the one asked for, else the latest in the landing zone (None: none there)."""
+    if extract_date:
+        return extract_date
+    dates = available_dates(landing)
+    return dates[-1] if dates else None
+
+
 def delivery_path(landing: Path, department: str, extract_date: str) -> Path:
     return Path(landing) / extract_date / department / data_file_name(department, extract_date)
 

@@ -19,6 +19,7 @@ file changed since, a worker that died) it reads the file itself, so the outcome
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import multiprocessing
 import shutil
 import time
@@ -28,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from registry.departments import DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
-from registry.departments.landing import DeliveryRejected, sha256_of
+from registry.departments.landing import DeliveryRejected, deliveries_for, night_date, sha256_of
 from registry.departments.load import screen_rows
 from registry.departments.readers import Staged, _sql_str, read_delivery
 
@@ -96,6 +97,10 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
     # One thread: the two workers and the run itself share the two cores; the workbook worker, whose
     # calamine parse is the night's longest, must not be starved by a text file's parallel scan.
     con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp"), "threads": 1})
+    # The workbook's half a million row lists would trigger Python's cycle collector over and over
+    # (a second of the worker's ten); they hold no cycles, and the worker is short-lived.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         staged = screen_rows(con, department, read_delivery(con, source, department, "stage", out))
         files = {part: out / f"{department}.{part}.parquet" for part in ("rows", "problems", "notes")}
@@ -113,6 +118,8 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
     except Exception as exc:  # noqa: BLE001 - the loader reads the file itself and raises it there
         return ParsedDelivery(**base, status=FAILED, message=f"{type(exc).__name__}: {exc}")
     finally:
+        if collecting:
+            gc.enable()
         con.close()
         shutil.rmtree(out / f"{department}.tmp", ignore_errors=True)
 
@@ -147,6 +154,7 @@ class DeliveryParsing:
 
     def __init__(self, deliveries: dict[str, Path | None], out_dir: Path,
                  standing_sha256: dict[str, str] | None = None, workers: int = WORKERS):
+        self.deliveries = dict(deliveries)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         # 'spawn': never fork a process whose DuckDB and Dagster threads hold locks.
@@ -186,3 +194,44 @@ class DeliveryParsing:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._futures.clear()
         shutil.rmtree(self.out_dir, ignore_errors=True)
+
+
+# Parsing a launcher started for a run before the run itself (see start_ahead).
+_ahead: DeliveryParsing | None = None
+
+
+def parse_night(landing: Path, extract_date: str, home, run_id: str) -> DeliveryParsing | None:
+    """The parsing of the night's deliveries for run `run_id` (`home` a registry.home.Home): the one
+    started ahead for exactly these files and this run, else started now. None when the landing zone
+    has no delivery for the night (or no night at all)."""
+    global _ahead
+    from registry.run_state import RunState
+
+    date = night_date(extract_date, landing)
+    deliveries = deliveries_for(landing, date) if date else {}
+    out_dir = RunState(home, run_id).work_dir
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        if ahead.deliveries == deliveries and ahead.out_dir == out_dir:
+            return ahead
+        ahead.close()
+    if not any(deliveries.values()):
+        return None
+    return DeliveryParsing(deliveries, out_dir, standing_sha256=standing_sha256(home.state_db, date))
+
+
+def start_ahead(landing: Path, extract_date: str, home, run_id: str) -> None:
+    """Start parsing the night's deliveries for a run about to be launched in this process (its id
+    chosen by the launcher), so that the workers use the core left idle while Dagster is imported and
+    the run is set up. The run's resource takes it over (parse_night); abandon_ahead() if it never starts."""
+    global _ahead
+    abandon_ahead()
+    _ahead = parse_night(landing, extract_date, home, run_id)
+
+
+def abandon_ahead() -> None:
+    """Stop a parsing started ahead that no run took over (the run failed before its resources)."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        ahead.close()

@@ -145,6 +145,37 @@ def test_a_rerun_does_not_parse_the_standing_delivery_again(tmp_path):
         {d: (o.status, o.rows_delivered, o.rows_quarantined, o.sha256) for d, o in first.items()}
 
 
+def test_a_parsing_started_ahead_is_taken_over_by_its_own_run_only(tmp_path):
+    from registry.departments import parsing as parsing_module
+    from registry.home import Home
+
+    landing, home = tmp_path / "landing", Home.at(str(tmp_path / "home")).ensure()
+    _night_with_every_kind_of_row(landing, D1)
+    parsing_module.start_ahead(landing, "", home, "run-a")  # "": the latest night there, as `registry run` does
+    ahead = parsing_module._ahead
+    assert ahead is not None and ahead.out_dir == home.run_dir / "run-a.work"
+    try:
+        assert parsing_module.parse_night(landing, D1, home, "run-a") is ahead  # the same files, the same run
+        assert parsing_module._ahead is None
+        con = duckdb.connect()
+        outcome = load_department(con, landing, "labour", D1, parsing=ahead)
+        assert outcome.status == "loaded" and "labour" not in ahead._futures  # loaded from the worker's files
+    finally:
+        ahead.close()
+    # Started for another run (or another night): stopped, its files removed, and the run parses its own.
+    parsing_module.start_ahead(landing, D1, home, "run-b")
+    other = parsing_module._ahead
+    own = parsing_module.parse_night(landing, D1, home, "run-c")
+    try:
+        assert own is not other and own.out_dir == home.run_dir / "run-c.work"
+        assert not other.out_dir.exists() and not other._futures
+    finally:
+        own.close()
+    parsing_module.start_ahead(landing, D1, home, "run-d")
+    parsing_module.abandon_ahead()  # the run never started
+    assert parsing_module._ahead is None and not (home.run_dir / "run-d.work").exists()
+
+
 # The strict JSON test as it was before the cheap pre-test was put in front of it.
 _STRICT_JSON_REFERENCE = (r"""json_valid(line) AND NOT regexp_matches("""
                           r"""regexp_replace(line, '"(?:[^"\\]|\\.)*"', '""', 'g'), """
