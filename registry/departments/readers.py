@@ -13,6 +13,7 @@ rows (header = row 1) for XLSX.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import os
 import tempfile
@@ -309,33 +310,56 @@ def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: P
 
 # ---------------------------------------------------------------- XLSX
 
-def _column_array(values) -> pa.Array:
-    """Cell values as strings, verbatim as the sheet shows them ('' stays '' for the NULL rule)."""
+def cell_text(v) -> str:
+    """One cell as the sheet shows it: the rule for every kind of cell ('' stays '' for the NULL rule)."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float) and v.is_integer() and abs(v) < _EXACT_FLOAT:
+        return str(int(v))
+    if isinstance(v, float):
+        # An 18-digit identity number typed as a number cell kept only ~16 significant digits: show
+        # the cell as Excel does (1.10101199003071e+17) rather than invent digits that look real.
+        return repr(v)
+    if isinstance(v, _dt.datetime):
+        return v.isoformat(sep=" ") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date().isoformat()
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    return "" if v is None else str(v)
+
+
+_KIND_OF = np.frompyfunc(type, 1, 1)
+
+
+def _column_array(values: np.ndarray) -> pa.Array:
+    """A column of cells as strings, by cell_text's rule: text columns go to Arrow whole; in a column
+    with typed cells, the whole-number cells (phones, 15-digit ids, counts) and the date cells
+    (registration dates) are converted as arrays, the rare other kinds cell by cell."""
     try:
         return pa.array(values, type=pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
-    # Typed cells (numbers, dates) in a text column: a per-cell conversion, only for such columns.
-    import datetime as _dt
-
-    def text(v):
-        if isinstance(v, str):
-            return v
-        if isinstance(v, bool):
-            return "TRUE" if v else "FALSE"
-        if isinstance(v, float) and v.is_integer() and abs(v) < _EXACT_FLOAT:
-            return str(int(v))
-        if isinstance(v, float):
-            # An 18-digit identity number typed as a number cell kept only ~16 significant digits: show
-            # the cell as Excel does (1.10101199003071e+17) rather than invent digits that look real.
-            return repr(v)
-        if isinstance(v, _dt.datetime):
-            return v.isoformat(sep=" ") if (v.hour, v.minute, v.second) != (0, 0, 0) else v.date().isoformat()
-        if isinstance(v, (_dt.date, _dt.time)):
-            return v.isoformat()
-        return "" if v is None else str(v)
-
-    return pa.array([text(v) for v in values], type=pa.string())
+    kinds = _KIND_OF(values)
+    out = np.empty(len(values), dtype=object)
+    done = kinds == str
+    out[done] = values[done]
+    floats = kinds == float
+    if floats.any():
+        f = values[floats].astype(np.float64)
+        whole = (f == np.floor(f)) & (np.abs(f) < _EXACT_FLOAT)
+        where = np.flatnonzero(floats)
+        out[where[whole]] = f[whole].astype(np.int64).astype(str).astype(object)
+        done |= floats
+        done[where[~whole]] = False  # fractions, overlong numbers: cell_text below
+    dates = kinds == _dt.date
+    if dates.any():
+        out[dates] = np.asarray(pa.array(values[dates], type=pa.date32()).cast(pa.string()), dtype=object)
+        done |= dates
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        out[rest] = [cell_text(v) for v in values[rest]]
+    return pa.array(out, type=pa.string())
 
 
 def read_xlsx_delivery(con, path: Path, department: str, stage: str, workdir: Path) -> Staged:

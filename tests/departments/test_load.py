@@ -73,6 +73,24 @@ def test_family_planning_xlsx_sheet_and_typed_cells(tmp_path, con):
                                                    ("JS0000000002", None, "出生年月值", None, 3)]
 
 
+def test_every_kind_of_workbook_cell_reads_as_the_sheet_shows_it_in_a_typed_column():
+    import datetime as dt
+
+    import numpy as np
+
+    from registry.departments.readers import _column_array
+
+    cells = ["JS1", "", None, True, 2.0, -0.0, 13800138000.0, 440304900101123.0, 4.403041985030712e+17, 1.5,
+             float("nan"), 9007199254740992.0, dt.date(2020, 3, 4), dt.date(999, 1, 2), dt.datetime(2020, 3, 4),
+             dt.datetime(2020, 3, 4, 10, 11, 12, 500000), dt.time(10, 11), 7, -3.0, "中文"]
+    shown = ["JS1", "", "", "TRUE", "2", "0", "13800138000", "440304900101123",
+             "4.403041985030712e+17",  # an 18-digit number cell lost digits: never shown as a made-up id
+             "1.5", "nan", "9007199254740992.0", "2020-03-04", "0999-01-02", "2020-03-04",
+             "2020-03-04 10:11:12.500000", "10:11:00", "7", "-3", "中文"]
+    assert _column_array(np.array(cells, dtype=object)).to_pylist() == shown
+    assert _column_array(np.array(["a", "b"], dtype=object)).to_pylist() == ["a", "b"]
+
+
 def test_labour_jsonl_missing_null_and_empty_all_mean_unknown(tmp_path, con):
     lines = [{"GRBH": "LD0000000001", "XM": "王芳", "XB": "2", "CSRQ": None, "DWMC": ""},
              {"GRBH": "LD0000000002", "XM": "刘洋", "XB": 1, "JYZT": "就业"}]
