@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/nightly_benchmark.py --people 1000000 --work /tmp/nightly
     .venv/bin/python benchmarks/nightly_benchmark.py --landing /tmp/h8/landing --work /tmp/nightly
     .venv/bin/python benchmarks/nightly_benchmark.py --landing L --night1-home H   # reuse a home after night 1
+    .venv/bin/python benchmarks/nightly_benchmark.py --landing L --night1-home H --repeat 3   # medians of 3 runs
 
 Each night goes through `registry run` in a subprocess (the Dagster job, exactly what the schedule
 launches). Night 2 runs incrementally in one home and with --full-rebuild in a copy of the home as it
@@ -17,6 +18,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -107,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"a home as it stood after {NIGHT1} on the same landing (copied, not changed): "
                              "skips night 1")
     parser.add_argument("--skip-full-rebuild", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="time each night-2 run N times, each from a fresh copy of the home after night 1, "
+                             "and compare medians (a 2-core machine varies by a few seconds from run to run)")
     args = parser.parse_args(argv)
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
@@ -122,17 +127,28 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results["night 1 full"] = _run(run + ["--home", str(incremental), "--date", NIGHT1], work / "night1.log")
         print(f"night 1 full: {results['night 1 full'][0]:.1f} s", flush=True)
+    after_night1 = Path(args.night1_home) if args.night1_home else work / "home_after_night1"
+    if not args.night1_home and (args.repeat > 1 or not args.skip_full_rebuild):
+        shutil.rmtree(after_night1, ignore_errors=True)
+        shutil.copytree(incremental, after_night1)
+    ledgers = {"night 1 full": _ledger(incremental, NIGHT1)} if "night 1 full" in results else {}
+    nights = [("night 2 incremental", incremental, [], "night2")]
     if not args.skip_full_rebuild:
-        shutil.copytree(incremental, rebuilt)
-    results["night 2 incremental"] = _run(run + ["--home", str(incremental), "--date", NIGHT2], work / "night2.log")
-    print(f"night 2 incremental: {results['night 2 incremental'][0]:.1f} s", flush=True)
-    ledgers = {"night 2 incremental": _ledger(incremental, NIGHT2)}
-    if "night 1 full" in results:
-        ledgers = {"night 1 full": _ledger(incremental, NIGHT1), **ledgers}
-    if not args.skip_full_rebuild:
-        results["night 2 full rebuild"] = _run(run + ["--home", str(rebuilt), "--date", NIGHT2, "--full-rebuild"],
-                                               work / "night2-full.log")
-        ledgers["night 2 full rebuild"] = _ledger(rebuilt, NIGHT2)
+        nights.append(("night 2 full rebuild", rebuilt, ["--full-rebuild"], "night2-full"))
+    repeat = max(1, args.repeat)
+    times: dict[str, list[float]] = {}
+    for name, home, extra, log in nights:
+        timed = []
+        for i in range(repeat):
+            if i > 0 or home == rebuilt:  # every run starts from the home as it stood after night 1
+                shutil.rmtree(home, ignore_errors=True)
+                shutil.copytree(after_night1, home)
+            timed.append(_run(run + ["--home", str(home), "--date", NIGHT2, *extra],
+                              work / (f"{log}.log" if repeat == 1 else f"{log}-{i + 1}.log")))
+            print(f"{name}{f' ({i + 1}/{repeat})' if repeat > 1 else ''}: {timed[-1][0]:.1f} s", flush=True)
+        times[name] = [wall for wall, _ in timed]
+        results[name] = (statistics.median(times[name]), max(rss for _, rss in timed))
+        ledgers[name] = _ledger(home, NIGHT2)  # the last run's stages
 
     stages = list(dict.fromkeys(s for led in ledgers.values() for s in led["stages"]))
     names = list(results)
@@ -146,10 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'wall time (s)':<26}" + "".join(f"{results[n][0]:>22.1f}" for n in names))
     print(f"{'peak RSS (GB)':<26}" + "".join(f"{results[n][1]:>22.2f}" for n in names))
     print(f"RUSAGE_CHILDREN peak RSS: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024:.2f} GB")
+    if repeat > 1:
+        for name, walls in times.items():
+            print(f"{name}: {', '.join(f'{w:.1f}' for w in walls)} s (median {statistics.median(walls):.1f} s: "
+                  f"the wall time above; the stages are the last run's)")
     if "night 2 full rebuild" in results:
         speedup = results["night 2 full rebuild"][0] / results["night 2 incremental"][0]
         same = _residents(incremental) == _residents(rebuilt)
-        print(f"speed-up of the incremental night over the full rebuild: {speedup:.1f}x")
+        print(f"speed-up of the incremental night over the full rebuild: {speedup:.1f}x"
+              + (" (medians)" if repeat > 1 else ""))
+        if repeat > 1:
+            worst = min(times["night 2 full rebuild"]) / max(times["night 2 incremental"])
+            print(f"  slowest incremental night against the fastest rebuild: {worst:.1f}x")
         print(f"incremental residents == full rebuild's (same records together): {same}")
         print(f"incremental golden records == full rebuild's: {_golden_equal(incremental, rebuilt)}")
     return 0
