@@ -202,6 +202,18 @@ class RunLock:
         self._fh = fh
         return self
 
+    def held_elsewhere(self) -> bool:
+        """Whether a run holds the lock now (a glance: it may be taken or freed right after)."""
+        try:
+            with open(self.path, "a+", encoding="utf-8") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        return False
+
     def release(self) -> None:
         if self._fh is not None:
             fcntl.flock(self._fh, fcntl.LOCK_UN)

@@ -48,10 +48,12 @@ def run(args: argparse.Namespace) -> int:
     # The deliveries start being parsed now, on the core that importing Dagster leaves idle; the run
     # (the id chosen here) takes the parsing over when its resources start.
     from registry.departments.parsing import abandon_ahead, start_ahead
+    from registry.run_state import RunLock
 
     run_id = str(uuid.uuid4())
     landing = Path(os.environ["REGISTRY_LANDING"]) if os.environ.get("REGISTRY_LANDING") else home.landing
-    start_ahead(landing, args.date, home, run_id)
+    if not RunLock(home).held_elsewhere():  # else this run stops at the lock: leave the cores to that one
+        start_ahead(landing, args.date, home, run_id)
     try:
         return _run_job(args, home, run_id)
     finally:

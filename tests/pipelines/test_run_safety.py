@@ -61,9 +61,11 @@ def test_a_second_run_on_the_same_home_waits_its_turn(landing, tmp_path, capsys)
     home = Home(tmp_path / "home").ensure()
     lock = RunLock(home).acquire("a run already going")
     try:
+        assert RunLock(home).held_elsewhere()  # so `registry run` parses nothing ahead: it will stop here
         assert main(["run", "--home", str(home.root), "--landing", str(landing), "--date", NIGHT1]) != 0
     finally:
         lock.release()
     assert "another nightly run" in capsys.readouterr().err
     assert not home.published_db.exists()
+    assert not RunLock(home).held_elsewhere()
     assert main(["run", "--home", str(home.root), "--landing", str(landing), "--date", NIGHT1]) == 0
