@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import os
 import sys
 
 # sub-command -> module in registry.commands; each module has add_arguments(parser) and run(args) -> int.
@@ -28,7 +30,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return _dispatch(build_parser().parse_args(argv))
+
+
+def console() -> None:
+    """The `registry` command (the entry point; tests call main()). A command whose module says
+    `ENDS_WITHOUT_TEARDOWN` ends the process once its output is flushed: after a nightly run Python's
+    teardown of the heap the run leaves (Dagster, Great Expectations, Splink) took 1.7 s at exit,
+    every night, with nothing left to do."""
+    args = build_parser().parse_args()
+    code = _dispatch(args)
+    if getattr(args._module, "ENDS_WITHOUT_TEARDOWN", False):
+        logging.shutdown()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # closed (a broken pipe)
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         return int(args._module.run(args) or 0)
     except KeyboardInterrupt:
@@ -41,4 +64,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -13,6 +13,10 @@ from pathlib import Path
 from registry.commands.common import add_home
 
 
+# Every file, database and log of the run is closed when run() returns (see registry.cli.console).
+ENDS_WITHOUT_TEARDOWN = True
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_home(parser)
     parser.add_argument("--landing", default=None, metavar="LANDING", help="landing zone (default: HOME/landing)")

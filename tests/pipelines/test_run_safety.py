@@ -69,3 +69,25 @@ def test_a_second_run_on_the_same_home_waits_its_turn(landing, tmp_path, capsys)
     assert not home.published_db.exists()
     assert not RunLock(home).held_elsewhere()
     assert main(["run", "--home", str(home.root), "--landing", str(landing), "--date", NIGHT1]) == 0
+
+
+def test_the_registry_command_ends_with_its_output_whole_and_its_exit_status(landing, tmp_path):
+    """The installed `registry` command ends its process without Python's teardown after a run
+    (registry.cli.console): the summary must still be printed whole, the status be the run's, and the
+    run leave nothing of its own behind (parsed files, run copies, copies made ahead)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    registry = str(Path(sys.executable).parent / "registry")
+    home = tmp_path / "home"
+    base = [registry, "run", "--home", str(home), "--landing", str(landing)]
+    ok = subprocess.run(base + ["--date", NIGHT1], capture_output=True, text=True, timeout=600)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"Nightly merge {NIGHT1} (full) published") and "published: " in ok.stdout
+    assert ok.stdout.rstrip().endswith(str(home / "published" / "registry.duckdb"))
+    assert not [p.name for p in (home / "state" / "runs").iterdir()]
+    assert not list((home / "published").glob(".*"))
+    failed = subprocess.run(base + ["--date", "2026-11-18"], capture_output=True, text=True, timeout=600)
+    assert failed.returncode == 1
+    assert "registry run FAILED" in failed.stderr and "The published registry stays as it was" in failed.stderr
