@@ -55,6 +55,21 @@ LINKS = [  # record_uid_l < record_uid_r
 ]
 
 
+def create_record_tables(con: duckdb.DuckDBPyConnection, rec: pd.DataFrame) -> None:
+    """`records`, `crosswalk` and `residents` from one row per record (with its resident_id)."""
+    rec = rec.assign(birth_date=pd.to_datetime(rec["birth_date"]).dt.date)
+    con.register("_records_frame", rec)
+    try:
+        con.execute("CREATE OR REPLACE TABLE records AS SELECT * EXCLUDE (resident_id, birth_date), "
+                    "CAST(birth_date AS DATE) AS birth_date FROM _records_frame")
+        con.execute("CREATE OR REPLACE TABLE crosswalk AS SELECT department, source_record_id, record_uid, "
+                    "resident_id, 0.99 AS match_probability FROM _records_frame")
+        con.execute("CREATE OR REPLACE TABLE residents AS SELECT resident_id, min(id_number) AS id_number, "
+                    "min(name) AS name, 'active' AS status FROM _records_frame GROUP BY resident_id")
+    finally:
+        con.unregister("_records_frame")
+
+
 def build_run_tables(con: duckdb.DuckDBPyConnection, *, records=RECORDS, links=LINKS, hash_salt: dict | None = None) -> None:
     """Create records, links, crosswalk, residents, conflicts, lineage as the other stages would."""
     hash_salt = hash_salt or {}
@@ -62,17 +77,9 @@ def build_run_tables(con: duckdb.DuckDBPyConnection, *, records=RECORDS, links=L
         "record_uid": uid, "department": uid.split(":")[0], "source_record_id": uid.split(":")[1],
         "record_hash": f"h-{uid}-{hash_salt.get(uid, '')}", "name_raw": name, "name": name, "id_number": idn,
         "id_number_valid": idn is not None, "birth_date": bd, "current_street": street,
-        "current_community": community, "resident": resident,
+        "current_community": community, "resident_id": resident,
     } for uid, name, idn, bd, street, community, resident in records])
-    rec["birth_date"] = pd.to_datetime(rec["birth_date"]).dt.date
-    con.register("_rec", rec)
-    con.execute("CREATE OR REPLACE TABLE records AS SELECT * EXCLUDE (resident, birth_date), "
-                "CAST(birth_date AS DATE) AS birth_date FROM _rec")
-    con.execute("CREATE OR REPLACE TABLE crosswalk AS SELECT department, source_record_id, record_uid, "
-                "resident AS resident_id, 0.99 AS match_probability FROM _rec")
-    con.execute("CREATE OR REPLACE TABLE residents AS SELECT resident AS resident_id, min(id_number) AS id_number, "
-                "min(name) AS name, 'active' AS status FROM _rec GROUP BY resident")
-    con.unregister("_rec")
+    create_record_tables(con, rec)
     con.execute("CREATE OR REPLACE TABLE links (record_uid_l VARCHAR, record_uid_r VARCHAR, match_weight DOUBLE, "
                 "match_probability DOUBLE, evidence VARCHAR)")
     present = {r[0] for r in records}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from .factory import create_record_tables
+
 DEPARTMENTS = {"public_security": "GA", "family_planning": "JS", "civil_affairs": "MZ", "labour": "LD"}
 PROBABILITIES = (0.999, 0.99, 0.97, 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.4, 0.2)
 STREETS = (("福田街道", "岗厦社区"), ("沙头街道", "新洲社区"), ("华富街道", "莲花社区"), (None, None))
@@ -146,14 +148,9 @@ def load(con: duckdb.DuckDBPyConnection, w: World, *, changed: dict[str, str] | 
                          "name_raw": r["name"], **{k: v for k, v in r.items() if k != "resident"},
                          "id_number_valid": r["id_number"] is not None, "resident_id": r["resident"]}
                         for uid, r in sorted(w.records.items())])
+    create_record_tables(con, rec)
     rec["birth_date"] = pd.to_datetime(rec["birth_date"]).dt.date
     con.register("_world", rec)
-    con.execute("CREATE OR REPLACE TABLE records AS SELECT * EXCLUDE (resident_id, birth_date), "
-                "CAST(birth_date AS DATE) AS birth_date FROM _world")
-    con.execute("CREATE OR REPLACE TABLE crosswalk AS SELECT department, source_record_id, record_uid, resident_id, "
-                "0.99 AS match_probability FROM _world")
-    con.execute("CREATE OR REPLACE TABLE residents AS SELECT resident_id, min(id_number) AS id_number, min(name) AS name, "
-                "'active' AS status FROM _world GROUP BY resident_id")
     # departments disagree on a birth date or an identity number: conflicts, with the lineage behind them
     con.execute("""
         CREATE OR REPLACE TABLE lineage AS
