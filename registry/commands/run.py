@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from registry.run_state import RunLock
 
     run_id = str(uuid.uuid4())
-    landing = Path(os.environ["REGISTRY_LANDING"]) if os.environ.get("REGISTRY_LANDING") else home.landing
+    landing = Path(args.landing).resolve() if args.landing else home.landing
     if not RunLock(home).held_elsewhere():  # else this run stops at the lock: leave the cores to that one
         start_ahead(landing, args.date, home, run_id)
     try:

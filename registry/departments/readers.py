@@ -350,8 +350,7 @@ def _column_array(values: np.ndarray) -> pa.Array:
         whole = (f == np.floor(f)) & (np.abs(f) < _EXACT_FLOAT)
         where = np.flatnonzero(floats)
         out[where[whole]] = f[whole].astype(np.int64).astype(str).astype(object)
-        done |= floats
-        done[where[~whole]] = False  # fractions, overlong numbers: cell_text below
+        done[where[whole]] = True  # fractions and overlong numbers are left to cell_text below
     dates = kinds == _dt.date
     if dates.any():
         out[dates] = np.asarray(pa.array(values[dates], type=pa.date32()).cast(pa.string()), dtype=object)
