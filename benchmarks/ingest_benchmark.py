@@ -23,6 +23,7 @@ import duckdb  # noqa: E402
 from registry.departments import DEPARTMENTS  # noqa: E402
 from registry.departments.landing import deliveries_for  # noqa: E402
 from registry.departments.load import load_department  # noqa: E402
+from registry.night import full_night  # noqa: E402
 
 
 def peak_mib() -> float:
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
             pass
     if standardise is not None:
         t = time.perf_counter()
-        standardise(con, full=True)
+        standardise(con, full_night())
         n = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
         print(f"standardise {time.perf_counter() - t:6.1f}s  records={n}  peak={peak_mib():.0f} MiB")
     if a.validate:

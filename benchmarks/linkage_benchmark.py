@@ -32,6 +32,7 @@ def build_records(people: int, seed: int, work: Path, date: str = "2026-11-20") 
     """generate -> load -> standardise into work/run.duckdb; returns (db, truth)."""
     from registry.departments.load import load_night
     from registry.generate import generate_night
+    from registry.night import full_night
     from registry.standardise import standardise
 
     work.mkdir(parents=True, exist_ok=True)
@@ -40,7 +41,7 @@ def build_records(people: int, seed: int, work: Path, date: str = "2026-11-20") 
     db = work / "run.duckdb"
     con = duckdb.connect(str(db))
     load_night(con, work / "landing", date)
-    standardise(con, full=True)
+    standardise(con, full_night())
     con.close()
     return db, truth
 
@@ -82,9 +83,10 @@ def _plain_splink(con) -> None:
 
 def _registry(con) -> None:
     from registry.linkage import cluster_records, load_model, predict_links
+    from registry.night import full_night
 
-    predict_links(con, load_model())
-    cluster_records(con)
+    predict_links(con, load_model(), full_night())
+    cluster_records(con, full_night())
     con.execute("CREATE OR REPLACE TABLE bench_clusters AS SELECT record_uid, cluster_id FROM clusters")
 
 

@@ -22,6 +22,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from registry.standardise import standardise  # noqa: E402
+from registry.night import full_night, incremental_night  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -74,7 +75,7 @@ def main() -> None:
     print(f"raw rows: {raw} total {sum(raw.values())}")
 
     t, cpu = time.perf_counter(), time.process_time()
-    s = standardise(con, full=True)
+    s = standardise(con, full_night())
     full_s = time.perf_counter() - t
     print(f"full standardise CPU time {time.process_time() - cpu:.1f}s (all threads; wall time depends on load)")
     print(f"full standardise: {s.standardised} records in {full_s:.1f}s "
@@ -87,7 +88,7 @@ def main() -> None:
         from registry.departments.load import load_night
         load_night(con, work / "landing", dates[1], workdir=work / "tmp")
         t = time.perf_counter()
-        s2 = standardise(con)
+        s2 = standardise(con, incremental_night())
         inc_s = time.perf_counter() - t
         print(f"incremental standardise: {s2.standardised} records in {inc_s:.1f}s, peak RSS {peak_rss_mb():,.0f} MB")
         for d, ds in s2.departments.items():

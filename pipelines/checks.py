@@ -2,22 +2,19 @@
 
 Blocking expectations (meta.severity = block) mean "this delivery, or tonight's records, are broken":
 they fail the check with ERROR severity and nothing downstream runs, so the published registry stays.
-The rest warn. The suites live in expectations/ and run through registry.quality.suites; on an
-incremental night their row-level expectations look at the rows that are new or changed tonight.
+The rest warn. The suites live in expectations/ and run through registry.quality.suites, scoped to the
+night by the night plan (registry.quality.scoped).
 """
 
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue,
                      asset_check)
 
-from pipelines.assets.deliveries import step_priority
+from pipelines.assets.deliveries import PLAN, step_priority
 from pipelines.resources import RunDatabase
+from pipelines.stage import this_runs_plan
 from registry.departments import DEPARTMENTS
-from registry.temporaries import drop_temporaries
-
-
-def _incremental(con, run_id: str) -> bool:
-    rows = con.execute("SELECT mode FROM runs WHERE run_id = ?", [run_id]).fetchall()
-    return bool(rows) and rows[0][0] == "incremental"
+from registry.night import NightPlan
+from registry.sql import drop_temporaries
 
 
 def _result(outcome) -> AssetCheckResult:
@@ -37,25 +34,26 @@ def _result(outcome) -> AssetCheckResult:
 
 def _delivery_check(department: str):
     @asset_check(asset=AssetKey(f"{department}_delivery"), name=f"{department}_delivery_suite", blocking=True,
-                 op_tags={"dagster/priority": step_priority(department, check=True)},
+                 additional_ins=PLAN, op_tags={"dagster/priority": step_priority(department, check=True)},
                  description=f"Great Expectations suite {department}_delivery on the loaded snapshot.")
-    def _check(context: AssetCheckExecutionContext, run_db: RunDatabase) -> AssetCheckResult:
+    def _check(context: AssetCheckExecutionContext, plan: NightPlan, run_db: RunDatabase) -> AssetCheckResult:
         from registry.quality.suites import validate_department
 
         with run_db.connect() as con:
-            outcome = validate_department(con, department, changed_only=_incremental(con, context.run.run_id))
+            outcome = validate_department(con, department, this_runs_plan(context, plan))
             drop_temporaries(con)
             return _result(outcome)
     return _check
 
 
 @asset_check(asset=AssetKey("standardised_records"), name="standardised_records_suite", blocking=True,
-             description="Great Expectations suite standardised_records on the canonical records.")
-def standardised_records_suite(context: AssetCheckExecutionContext, run_db: RunDatabase) -> AssetCheckResult:
+             additional_ins=PLAN, description="Great Expectations suite standardised_records on the canonical records.")
+def standardised_records_suite(context: AssetCheckExecutionContext, plan: NightPlan,
+                               run_db: RunDatabase) -> AssetCheckResult:
     from registry.quality.suites import validate_records
 
     with run_db.connect() as con:
-        outcome = validate_records(con, changed_only=_incremental(con, context.run.run_id))
+        outcome = validate_records(con, this_runs_plan(context, plan))
         drop_temporaries(con)
         return _result(outcome)
 

@@ -46,13 +46,6 @@ class Night(ConfigurableResource):
     accept_rejected: bool = False
 
 
-def night_date(extract_date: str, landing: Path) -> str | None:
-    """The night a run is for (registry.departments.landing.night_date, the one rule for it)."""
-    from registry.departments.landing import night_date as rule
-
-    return rule(extract_date, landing)
-
-
 class RunDatabase(ConfigurableResource):
     """The run's private copy of the working state (see registry.run_state), through one connection.
 
@@ -134,7 +127,7 @@ class RunDatabase(ConfigurableResource):
     def copy_published_ahead(self) -> None:
         """Start copying the published file for an incremental publish (registry.publish.BaseCopy): once
         the deliveries are parsed the run leaves a core idle half the time, and the copy fills it."""
-        from registry.publish import BaseCopy
+        from registry.publish.base_copy import BaseCopy
 
         if self._published_base is None:
             self._published_base = BaseCopy(self.registry.paths, self.state.run_id)

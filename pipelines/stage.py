@@ -1,9 +1,11 @@
 """One place for what every asset does around its library call: take the run's database connection,
-time the stage, and put the stage's figures in the run ledger and in Dagster metadata."""
+check it runs in the night planned for this run, time the stage, and put the stage's figures in the
+run ledger and in Dagster metadata."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -14,30 +16,20 @@ from dagster import AssetExecutionContext, MetadataValue
 
 from pipelines.resources import RunDatabase
 from registry import runs
-from registry.temporaries import drop_temporaries
+from registry.night import NightPlan
+from registry.sql import drop_temporaries
 
 
 @dataclass
 class Stage:
     name: str
     con: duckdb.DuckDBPyConnection
-    run_id: str
+    night: NightPlan
     stats: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def night(self) -> tuple[str, str]:
-        """(extract_date, mode) of this run, as the run plan fixed them."""
-        row = self.con.execute("SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE run_id = ?",
-                               [self.run_id]).fetchall()
-        if not row:
-            raise RuntimeError(f"run {self.run_id} has no plan: the run_plan asset must run first")
-        return row[0][0], row[0][1]
 
 
 def stats_of(summary: Any) -> dict[str, Any]:
     """A library summary (dataclass, object with as_dict(), or dict) as plain figures."""
-    import dataclasses
-
     if summary is None:
         return {}
     if isinstance(summary, dict):
@@ -61,15 +53,23 @@ def _metadata_value(v: Any) -> Any:
     return MetadataValue.text(str(v))
 
 
+def this_runs_plan(context, plan: NightPlan) -> NightPlan:
+    """The plan, if it is this run's (a step run on its own would get the plan of an earlier run)."""
+    if plan.run_id != context.run.run_id:
+        raise RuntimeError(f"run {context.run.run_id} has no plan: the run_plan asset must run first")
+    return plan
+
+
 @contextlib.contextmanager
-def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str) -> Iterator[Stage]:
+def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str, plan: NightPlan) -> Iterator[Stage]:
     started = time.perf_counter()
+    plan = this_runs_plan(context, plan)
     with db.connect() as con:
-        stage = Stage(name=name, con=con, run_id=context.run.run_id)
+        stage = Stage(name=name, con=con, night=plan)
         yield stage
         drop_temporaries(con)
         seconds = time.perf_counter() - started
-        runs.record_stage(con, context.run.run_id, name, seconds, stage.stats)
+        runs.record_stage(con, plan.run_id, name, seconds, stage.stats)
     metadata = {k: _metadata_value(v) for k, v in stage.stats.items()}
     metadata["seconds"] = MetadataValue.float(round(seconds, 3))
     context.add_output_metadata(metadata)

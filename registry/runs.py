@@ -8,35 +8,18 @@ their row is kept in `HOME/state/failed_runs.jsonl` and folded into the next run
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from registry import contracts, jsonl
 from registry.home import Home
 
-RUNS_DDL = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY,
-    extract_date DATE,
-    mode VARCHAR,
-    status VARCHAR,
-    started_at TIMESTAMP,
-    finished_at TIMESTAMP,
-    message VARCHAR,
-    stats JSON
-);
-CREATE TABLE IF NOT EXISTS run_stages (
-    run_id VARCHAR,
-    stage VARCHAR,
-    seconds DOUBLE,
-    stats JSON,
-    recorded_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS state_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-"""
+_LEDGER = (contracts.RUNS, contracts.RUN_STAGES, contracts.STATE_META)
+# The publish stage's name in the ledger: its figures describe the published file (registry.publish).
+PUBLISH_STAGE = "published_registry"
 
 
 def _now() -> dt.datetime:
@@ -46,7 +29,8 @@ def _now() -> dt.datetime:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RUNS_DDL)
+    for table in _LEDGER:
+        con.execute(table.ddl())
 
 
 def get_meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
@@ -112,18 +96,11 @@ def record_failed_run(home: Home, run_id: str, extract_date: str | None, mode: s
     row = {"run_id": run_id, "extract_date": extract_date, "mode": mode, "status": "failed",
            "started_at": str(started_at or _now()), "finished_at": str(_now()), "message": message,
            "stats": stats or {}}
-    with open(_failed_log(home), "a", encoding="utf-8") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    jsonl.append(_failed_log(home), row)
 
 
 def fold_failed_runs(con: duckdb.DuckDBPyConnection, home: Home) -> None:
-    path = _failed_log(home)
-    if not path.exists():
-        return
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
+    for _, line in jsonl.complete_lines(_failed_log(home)):
         r = json.loads(line)
         con.execute("DELETE FROM runs WHERE run_id = ?", [r["run_id"]])
         con.execute(
@@ -182,3 +159,14 @@ def published_dates(home: Home) -> list[str]:
         return []
     finally:
         con.close()
+
+
+def delivery_message(con: duckdb.DuckDBPyConnection, extract_date: str) -> str:
+    """One line for the ledger: which departments did not deliver fresh data for the night."""
+    rows = con.execute(
+        "SELECT department, status, coalesce(reason, '') FROM deliveries "
+        "WHERE run_extract_date = CAST(? AS DATE) AND status <> 'loaded' ORDER BY department",
+        [extract_date]).fetchall()
+    if not rows:
+        return "all four departments delivered"
+    return "; ".join(f"{d}: {s} ({r})" for d, s, r in rows)

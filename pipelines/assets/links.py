@@ -3,9 +3,11 @@
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
-from pipelines.resources import Night, RegistryHome, RunDatabase
+from pipelines.assets.deliveries import PLAN
+from pipelines.resources import RegistryHome, RunDatabase
 from pipelines.stage import run_stage, stats_of
 from registry import runs
+from registry.night import NightPlan
 
 GROUP = "links"
 
@@ -15,16 +17,16 @@ def retrained_model_path(registry: RegistryHome, run_id: str):
     return registry.paths.root / "models" / f"model-{run_id[:8]}.json"
 
 
-@asset(group_name=GROUP, deps=[AssetKey("standardised_records")],
+@asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("standardised_records")],
        description="The Splink model: the committed one, or retrained with EM (fixed seeds) when asked.")
-def linkage_model(context: AssetExecutionContext, night: Night, registry: RegistryHome,
+def linkage_model(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
                   run_db: RunDatabase) -> None:
     from registry.linkage import training
 
-    with run_stage(context, run_db, "linkage_model") as stage:
-        if night.retrain:
+    with run_stage(context, run_db, "linkage_model", plan) as stage:
+        if plan.retrain:
             model = training.train_model(stage.con)
-            path = model.save(retrained_model_path(registry, context.run.run_id))
+            path = model.save(retrained_model_path(registry, plan.run_id))
             chart = model.save_match_weights_chart(path.with_suffix(".match_weights.html"))
             stage.stats.update({"retrained": True, "model_file": str(path), "chart": str(chart)})
             context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
@@ -41,39 +43,36 @@ def linkage_model(context: AssetExecutionContext, night: Night, registry: Regist
         stage.stats["parameters"] = model.parameters().to_dict(orient="records")
 
 
-@asset(group_name=GROUP, deps=[AssetKey("linkage_model")],
+@asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("linkage_model")],
        description="Scored record pairs with their per-comparison weights; on an incremental night only the "
                    "pairs of new and changed records are scored (predict_between / predict_within).")
-def record_links(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> None:
+def record_links(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase) -> None:
     from registry.linkage import prediction, training
 
-    with run_stage(context, run_db, "record_links") as stage:
-        _, mode = stage.night
-        model = (training.load_model(retrained_model_path(registry, context.run.run_id)) if night.retrain
+    with run_stage(context, run_db, "record_links", plan) as stage:
+        model = (training.load_model(retrained_model_path(registry, plan.run_id)) if plan.retrain
                  else training.load_model())
-        scored = prediction.predict_links(stage.con, model,
-                                          changed_uids="record_changes" if mode == "incremental" else None)
-        stage.stats["links_scored"] = scored
+        stage.stats["links_scored"] = prediction.predict_links(stage.con, model, plan)
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
         stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchall()[0][0]
 
 
-@asset(group_name=GROUP, deps=[AssetKey("record_links")],
+@asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("record_links")],
        description="Records grouped into persons at the match threshold, with officers' same/different "
                    "decisions applied as must-link and cannot-link constraints.")
-def person_clusters(context: AssetExecutionContext, registry: RegistryHome, run_db: RunDatabase) -> None:
-    from registry.linkage import backend
+def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
+                    run_db: RunDatabase) -> None:
+    from registry import contracts
+    from registry.incremental import recomputed
     from registry.linkage.clustering import cluster_records
     from registry.review.decisions import load_decisions
 
-    with run_stage(context, run_db, "person_clusters") as stage:
+    with run_stage(context, run_db, "person_clusters", plan) as stage:
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
-        _, mode = stage.night
         # Incremental: only the components tonight's changes reach are recomputed (same clusters).
-        stage.stats["clusters"] = cluster_records(
-            stage.con, changed_uids="record_changes" if mode == "incremental" else None)
-        # how much was reclustered tonight (absent: everything was)
-        if backend.table_exists(stage.con, "clusters_recomputed"):
+        stage.stats["clusters"] = cluster_records(stage.con, plan)
+        reclustered = recomputed(stage.con, contracts.CLUSTERS_RECOMPUTED)
+        if reclustered:  # how much was reclustered tonight (absent: everything was)
             stage.stats["records_reclustered"] = stage.con.execute(
-                "SELECT count(*) FROM clusters_recomputed").fetchall()[0][0]
+                f"SELECT count(*) FROM ({reclustered})").fetchall()[0][0]

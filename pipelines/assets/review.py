@@ -3,23 +3,22 @@
 
 from dagster import AssetExecutionContext, AssetKey, asset
 
+from pipelines.assets.deliveries import PLAN
 from pipelines.resources import RegistryHome, RunDatabase
 from pipelines.stage import run_stage, stats_of
+from registry.night import NightPlan
 
 
-@asset(group_name="review", deps=[AssetKey("residents")],
+@asset(group_name="review", ins=PLAN, deps=[AssetKey("residents")],
        description="What the machine could not decide: uncertain links, conflicts, identity conflicts, "
                    "orphans and suspected over-merges; decided items stay closed unless their evidence changes.")
-def review_queue(context: AssetExecutionContext, registry: RegistryHome, run_db: RunDatabase) -> None:
+def review_queue(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase) -> None:
     from registry.linkage.model import UNCERTAIN_BAND
     from registry.review.queue import build_review_queue
 
-    with run_stage(context, run_db, "review_queue") as stage:
-        extract_date, mode = stage.night
+    with run_stage(context, run_db, "review_queue", plan) as stage:
         # an incremental night rebuilds only the items whose inputs changed; the queue equals a full build
-        summary = build_review_queue(stage.con, registry.paths.decisions, extract_date,
-                                     uncertain_band=UNCERTAIN_BAND, incremental=mode == "incremental",
-                                     run_id=stage.run_id)
+        summary = build_review_queue(stage.con, plan, registry.paths.decisions, uncertain_band=UNCERTAIN_BAND)
         stage.stats.update(stats_of(summary))
         stage.stats["open_by_kind"] = dict(stage.con.execute(
             "SELECT kind, count(*) FROM review_queue WHERE status = 'open' GROUP BY kind").fetchall())

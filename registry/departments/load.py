@@ -4,15 +4,8 @@ One call per department per run. The newest delivery up to the run's extract dat
 cleanly replaces raw_<department>; a rejected or missing night leaves the snapshot standing.
 Row-level problems go to `quarantine`; the outcome goes to `deliveries`.
 
-Quarantine rules (row-level: the row is NOT loaded):
-  wrong_field_count / unparseable_row   CSV row that does not split into the header's fields
-  invalid_json / not_a_json_object      JSON Lines line that is not a JSON object (the rest loads)
-  missing_record_key                    no record key
-  duplicate_record_key                  key seen on an earlier line of the same delivery: the first
-                                        occurrence is loaded, every later one quarantined (so the
-                                        record stays present and no spurious "removed" appears)
-Value-level note (the row IS loaded, as delivered):
-  record_key_format                     key not <prefix> + 10 digits; still unique and stable, so usable
+The quarantine rules are those of the readers (unparseable rows) and registry/departments/row_rules.py
+(missing and repeated record keys, the key-format note).
 """
 
 from __future__ import annotations
@@ -26,33 +19,26 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, RECORD_KEYS, record_hash_sql
+from registry import contracts
+from registry.errors import DeliveryStopsNight
+from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
 from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
                                           deliveries_for, earlier_deliveries, read_manifest, sha256_of)
-from registry.departments.readers import Staged, _q, read_delivery
-from registry.temporaries import drop_temporaries
+from registry.departments.readers import read_delivery
+from registry.departments.row_rules import NOTE_REASONS, ROW_REASONS, screen_rows
+from registry.sql import drop_temporaries, table_exists
+from registry.sql import quote_identifier as _q
+from registry.sql import quote_literal as _sql
 
 if TYPE_CHECKING:
     from registry.departments.parsing import DeliveryParsing
+    from registry.night import NightPlan
 
-__all__ = ["load_department", "load_night", "available_dates", "deliveries_for", "DeliveryOutcome",
-           "ensure_tables", "raw_table", "LOADED", "STALE", "REJECTED", "MISSING"]
-
-KEY_PREFIXES = {"public_security": "GA", "family_planning": "JS", "civil_affairs": "MZ", "labour": "LD"}
-
-# Reasons written by ingestion (the part before ':'); standardisation writes its own.
-ROW_REASONS = ("wrong_field_count", "unparseable_row", "invalid_json", "not_a_json_object",
-               "missing_record_key", "duplicate_record_key")
-NOTE_REASONS = ("record_key_format",)
+__all__ = ["load_department", "load_night", "stop_unless_usable", "available_dates", "deliveries_for",
+           "DeliveryOutcome", "ensure_tables", "raw_table", "LOADED", "STALE", "REJECTED", "MISSING"]
 
 LOADED, STALE, REJECTED, MISSING = "loaded", "stale", "rejected", "missing"
 
-DELIVERIES_DDL = """CREATE TABLE IF NOT EXISTS deliveries (
-    run_extract_date DATE, department VARCHAR, delivery_date DATE, file VARCHAR, status VARCHAR,
-    reason VARCHAR, rows_delivered BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, sha256 VARCHAR)"""
-QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
-    extract_date DATE, department VARCHAR, file VARCHAR, line BIGINT, record_key VARCHAR,
-    field VARCHAR, value VARCHAR, reason VARCHAR)"""
 
 
 @dataclass
@@ -82,18 +68,15 @@ class DeliveryOutcome:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(DELIVERIES_DDL)
-    con.execute(QUARANTINE_DDL)
+    con.execute(contracts.DELIVERIES.ddl())
+    con.execute(contracts.QUARANTINE.ddl())
 
 
-def raw_table(department: str) -> str:
-    return f"raw_{department}"
+raw_table = contracts.raw_table
 
 
 def _ensure_raw(con, department: str) -> None:
-    cols = ", ".join(f"{_q(c)} VARCHAR" for c in COLUMNS[department])
-    con.execute(f"CREATE TABLE IF NOT EXISTS {raw_table(department)} "
-                f"({cols}, _source_file VARCHAR, _source_line BIGINT, _extract_date DATE, {RECORD_HASH_COLUMN} VARCHAR)")
+    con.execute(contracts.raw_snapshot(department).ddl())
 
 
 def _hash_of(con, stage: str, department: str) -> str:
@@ -103,15 +86,9 @@ def _hash_of(con, stage: str, department: str) -> str:
     return f"s.{RECORD_HASH_COLUMN}" if has else record_hash_sql(department)
 
 
-def _table_exists(con, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
-                            "AND database_name = current_database()",
-                            [name]).fetchall()[0][0])
-
-
 def _standing(con, department: str) -> tuple[str | None, str | None, int]:
     """(delivery date, file, rows) of the snapshot in raw_<department>, or (None, None, 0)."""
-    if not _table_exists(con, raw_table(department)):
+    if not table_exists(con, raw_table(department)):
         return None, None, 0
     date, file, rows = con.execute(
         f"SELECT max(_extract_date)::VARCHAR, max(_source_file), count(*) FROM {raw_table(department)}").fetchall()[0]
@@ -194,35 +171,6 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path,
             parsed.discard()
 
 
-def screen_rows(con: duckdb.DuckDBPyConnection, department: str, staged: Staged) -> Staged:
-    """The row rules of the module docstring on a staged delivery: rows without a record key and every
-    repeat of a key go to `staged.problems`; keys in an unexpected format get a value note in
-    <table>_notes. Runs in the parsing worker (registry.departments.parsing) or here, with one result."""
-    stage, key, field = staged.table, _q(RECORD_KEYS[department]), _sql(RECORD_KEYS[department])
-    pattern = f"^{KEY_PREFIXES[department]}[0-9]{{10}}$"
-    con.execute(f"""
-        INSERT INTO {staged.problems}
-        SELECT _source_line, NULL, {field}, NULL, 'missing_record_key: the row has no ' || {field}
-        FROM {stage} WHERE {key} IS NULL""")
-    con.execute(f"""
-        INSERT INTO {staged.problems}
-        SELECT _source_line, {key}, {field}, {key},
-               'duplicate_record_key: first delivered on line ' || first_line || ', which is loaded'
-        FROM (SELECT _source_line, {key}, min(_source_line) OVER (PARTITION BY {key}) AS first_line
-              FROM {stage} WHERE {key} IS NOT NULL)
-        WHERE _source_line > first_line""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {stage}_notes AS
-        SELECT _source_line AS line, {key} AS record_key, {field} AS field, {key} AS value,
-               'record_key_format: not {KEY_PREFIXES[department]} + 10 digits; loaded as delivered' AS reason
-        FROM {stage} WHERE {key} IS NOT NULL AND NOT regexp_full_match({key}, '{pattern}')""")
-    return Staged(stage, staged.problems, staged.rows_delivered, f"{stage}_notes")
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: str, extract_date: str,
                     *, workdir: Path | None = None, parsing: DeliveryParsing | None = None) -> DeliveryOutcome:
     """Bring raw_<department> up to the run's extract date (YYYY-MM-DD); see the module docstring.
@@ -230,8 +178,7 @@ def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: s
     `parsing`: the night's deliveries already being read in worker processes (registry.departments.parsing);
     without it, or for a file it did not read, the file is read here. The outcome is the same.
     """
-    if department not in DEPARTMENTS:
-        raise ValueError(f"unknown department {department!r}; expected one of {DEPARTMENTS}")
+    contracts.department(department)  # ValueError naming the four for anything else
     dt.date.fromisoformat(extract_date)
     ensure_tables(con)
     workdir = Path(workdir or tempfile.gettempdir())
@@ -285,6 +232,20 @@ def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: s
             outcome.sha256 = sha256_of(folder / outcome.file)
     _record_delivery(con, extract_date, outcome)
     return outcome
+
+
+def stop_unless_usable(outcome: DeliveryOutcome, night: NightPlan) -> None:
+    """The night's rule for a delivery that did not load: with none at all the night stops; a rejected
+    one stops it unless the plan accepts publishing with the previous delivery standing. Raises
+    DeliveryStopsNight (the published registry stays as it was)."""
+    if outcome.status == MISSING:
+        raise DeliveryStopsNight(f"{outcome.department}: no delivery for {night.extract_date} or any earlier night in "
+                                 f"{night.landing}; the published registry stays as it was",
+                                 department=outcome.department, status=outcome.status)
+    if outcome.status == REJECTED and not night.accept_rejected:
+        raise DeliveryStopsNight(f"{outcome.department}: delivery rejected: {outcome.reason}. The published registry "
+                                 "stays as it was; the night can be published with the previous delivery standing",
+                                 department=outcome.department, status=outcome.status)
 
 
 def _still_standing(con, department: str, date: str, path: Path, standing_file: str | None

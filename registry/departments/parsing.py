@@ -8,7 +8,7 @@ work folder:
 
   <department>.rows.parquet       the loadable rows, with their record hash
   <department>.problems.parquet   the quarantined rows: unparseable, and those the loader's row rules
-                                  refuse (registry.departments.load.screen_rows, run here too)
+                                  refuse (registry.departments.row_rules, run here too)
   <department>.notes.parquet      the value notes of those rules
 
 or the whole-file rejection's message. The loader (registry.departments.load) then only stages those
@@ -30,8 +30,10 @@ import duckdb
 
 from registry.departments import DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
 from registry.departments.landing import DeliveryRejected, deliveries_for, night_date, sha256_of
-from registry.departments.load import screen_rows
-from registry.departments.readers import Staged, _sql_str, read_delivery
+from registry.departments.readers import read_delivery
+from registry.departments.row_rules import screen_rows
+from registry.departments.staging import Staged
+from registry.sql import quote_literal as _sql_str
 
 PARSED, REJECTED, UNCHANGED, FAILED = "parsed", "rejected", "unchanged", "failed"
 

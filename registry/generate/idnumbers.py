@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
-CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
+from registry.standardise import id_numbers
+
+# The check-character rule of registry.standardise.id_numbers, as arrays.
+WEIGHTS = np.array(id_numbers.WEIGHTS, dtype=np.int64)
+CHECK_CHARS = np.frombuffer(id_numbers.CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 
 
 def digits17(bodies: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from registry.contracts import DEPARTMENT_SPECS
 from registry.generate.idnumbers import zfill
 
 from registry.departments import (CIVIL_AFFAIRS, COLUMNS, DEPARTMENTS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY,
@@ -20,7 +21,7 @@ from registry.generate.population import make_people
 from registry.generate.rates import ROWS_PER_PERSON, rate
 from registry.generate.writers import write_delivery
 
-KEY_PREFIX = {PUBLIC_SECURITY: "GA", FAMILY_PLANNING: "JS", CIVIL_AFFAIRS: "MZ", LABOUR: "LD"}
+KEY_PREFIX = {d.name: d.key_prefix for d in DEPARTMENT_SPECS.values()}
 STATE_DIR = "generator_state"
 
 

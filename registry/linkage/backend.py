@@ -1,4 +1,5 @@
-"""Everything DuckDB-specific in the linkage: SQL macros the comparisons call, and SQL helpers.
+"""Everything DuckDB-specific in the linkage: Splink's database API, the SQL macros the comparisons
+call, and the one connected-components solver (clustering, and the review queue's weak clusters).
 
 The comparisons (comparisons.py) only call the macros defined here by name, so running the
 linkage on another Splink backend means re-implementing this one module (as UDFs there).
@@ -62,7 +63,37 @@ def register_functions(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE OR REPLACE TEMP MACRO {name}({params}) AS ({body})")
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    """Whether a table or view of that name exists (any schema of the connection)."""
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                       [name]).fetchall()[0][0] > 0
+def splink_api(con: duckdb.DuckDBPyConnection):
+    """Splink's database API over the run's connection (Splink's DuckDB backend)."""
+    from splink import DuckDBAPI
+
+    return DuckDBAPI(connection=con)
+
+
+def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str,
+                         max_rounds: int = 100) -> None:
+    """Temp table `out(node, label)`: for every node of `nodes(node)`, the smallest node of its connected
+    component over the undirected edges `edges(a, b)`. Nodes may be of any type that orders (integers
+    are fastest). Min-label propagation with pointer jumping: each round a node takes the smallest label
+    among its neighbours, then the label of its label, which halves chains; converged when no label
+    changes. Raises rather than return labels that have not converged."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out}_adj AS SELECT a AS node, b AS nb FROM {edges} "
+                f"UNION ALL SELECT b, a FROM {edges}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT node, node AS label FROM {nodes}")
+    try:
+        for _ in range(max_rounds):
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE {out}_step AS
+                WITH hop AS (
+                    SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label
+                    FROM {out} l LEFT JOIN {out}_adj a ON a.node = l.node LEFT JOIN {out} n ON n.node = a.nb
+                    GROUP BY l.node, l.label)
+                SELECT h.node, least(h.label, j.label) AS label FROM hop h JOIN hop j ON j.node = h.label""")
+            changed = con.execute(f"SELECT count(*) FROM {out}_step s JOIN {out} l USING (node) "
+                                  "WHERE s.label <> l.label").fetchall()[0][0]
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT * FROM {out}_step")
+            if changed == 0:
+                return
+        raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {out}_adj")
+        con.execute(f"DROP TABLE IF EXISTS {out}_step")

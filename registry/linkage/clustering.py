@@ -2,14 +2,14 @@
 
 1. Edges: links at or above the threshold, plus officers' "same" decisions (must-link), minus
    pairs officers decided "different".
-2. Connected components in SQL (label propagation with pointer jumping, on integer node ids).
+2. Connected components in SQL (backend.connected_components, on integer node ids).
 3. Components that break a constraint — an officer's cannot-link pair, or two different valid
    identity numbers each consistent with its record's sex and birth date (two such numbers are
    two people: e.g. twins chained together through a third record without a number) — are
    re-clustered in Python: edges in descending probability, union-find refusing any union that
    would break a constraint. Only the few offending components go through Python.
 
-Incremental (changed_uids given, e.g. `record_changes`): a component's clusters are a function of its
+Incremental (an incremental night; registry.incremental's mechanism): a component's clusters are a function of its
 records, its edges and the decisions on its pairs alone. So only tonight's components that may differ
 from yesterday's are recomputed: the *region* is every record of yesterday's components holding a
 seed — a changed/removed record, an endpoint of a link or officer decision touching one, an endpoint
@@ -21,6 +21,7 @@ every other record keeps its row. `clusters_recomputed` lists the records whose 
 `clusters`, except where constraints cut a component into several clusters: `cluster_components`
 keeps those records' component, and `cluster_decisions` the decisions the clusters were computed
 with. Without that basis (or with another threshold) the call clusters everything.
+The SQL is DuckDB's, run on the run's connection; the connected components are backend's solver.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from registry import contracts
+from registry.incremental import Basis, ChangeSet, clear_recomputed, mark_recomputed, splice
 from registry.linkage import backend
 from registry.linkage.model import MATCH_THRESHOLD
-from registry.runs import set_meta
+from registry.night import NightPlan
+from registry.sql import table_exists
 
 _MAX_ITERATIONS = 100
 # What the standing clusters were computed with; another value makes the next call cluster everything.
@@ -39,7 +43,7 @@ ALGORITHM_VERSION = "1"
 
 
 def _decisions(con: duckdb.DuckDBPyConnection) -> None:
-    has_decisions = backend.table_exists(con, "link_decisions")
+    has_decisions = table_exists(con, "link_decisions")
     decisions = ("SELECT record_uid_l, record_uid_r, same FROM link_decisions" if has_decisions else
                  "SELECT NULL::VARCHAR AS record_uid_l, NULL::VARCHAR AS record_uid_r, NULL::BOOLEAN AS same LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE cl_decisions AS {decisions}")
@@ -64,27 +68,6 @@ def _edges(con: duckdb.DuckDBPyConnection, threshold: float, region: str | None 
         SELECT a.node AS a, b.node AS b, max(e.p) AS p
         FROM e JOIN cl_nodes a ON a.record_uid = e.record_uid_l JOIN cl_nodes b ON b.record_uid = e.record_uid_r
         GROUP BY ALL""")
-
-
-def _components(con: duckdb.DuckDBPyConnection) -> None:
-    """cl_label(node, label): label = smallest node of the node's connected component."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE cl_adj AS
-        SELECT a AS node, b AS nb FROM cl_edges UNION ALL SELECT b, a FROM cl_edges""")
-    con.execute("CREATE OR REPLACE TEMP TABLE cl_label AS SELECT node, node AS label FROM cl_nodes")
-    for _ in range(_MAX_ITERATIONS):
-        con.execute("""CREATE OR REPLACE TEMP TABLE cl_step AS
-            WITH hop AS (
-                SELECT l.node, least(l.label, coalesce(min(n.label), l.label)) AS label
-                FROM cl_label l LEFT JOIN cl_adj a ON a.node = l.node LEFT JOIN cl_label n ON n.node = a.nb
-                GROUP BY l.node, l.label)
-            -- pointer jumping: adopt the label of one's label, halving chains each round
-            SELECT h.node, least(h.label, j.label) AS label FROM hop h JOIN hop j ON j.node = h.label""")
-        changed = con.execute("""SELECT count(*) FROM cl_step s JOIN cl_label l USING (node)
-                                 WHERE s.label <> l.label""").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE cl_label AS SELECT * FROM cl_step")
-        if changed == 0:
-            return
-    raise RuntimeError(f"connected components did not converge in {_MAX_ITERATIONS} rounds")
 
 
 def _offending_components(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -145,22 +128,16 @@ def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFram
                         dtype="int32")
 
 
-def _basis(threshold: float) -> str:
-    return f"{ALGORITHM_VERSION}:{float(threshold)!r}"
+def basis(threshold: float) -> Basis:
+    """What the standing clusters were computed with; another value makes the next call cluster everything."""
+    return Basis(BASIS_META_KEY, f"{ALGORITHM_VERSION}:{float(threshold)!r}",
+                 (contracts.CLUSTERS.name, contracts.CLUSTER_COMPONENTS.name, contracts.CLUSTER_DECISIONS.name))
 
 
-def _standing_basis(con: duckdb.DuckDBPyConnection) -> str | None:
-    if not all(backend.table_exists(con, t) for t in ("clusters", "cluster_components", "cluster_decisions",
-                                                      "state_meta")):
-        return None
-    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [BASIS_META_KEY]).fetchall()
-    return row[0][0] if row else None
-
-
-def _region(con: duckdb.DuckDBPyConnection, threshold: float, changed_uids: str) -> None:
-    """cl_old_region: records of yesterday's `clusters` to replace (and the removed seeds);
-    cl_region: tonight's records to cluster afresh."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_changed AS SELECT DISTINCT record_uid FROM {changed_uids}")
+def _region(con: duckdb.DuckDBPyConnection, threshold: float, changes: ChangeSet) -> None:
+    """The touched set. cl_old_region: records of yesterday's `clusters` to replace (and the removed
+    seeds); cl_region: tonight's records to cluster afresh."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_changed AS SELECT DISTINCT record_uid FROM ({changes.uids_sql()})")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_seeds AS
         SELECT record_uid FROM cl_changed
         UNION
@@ -190,7 +167,7 @@ def _region(con: duckdb.DuckDBPyConnection, threshold: float, changed_uids: str)
 
 def _label(con: duckdb.DuckDBPyConnection) -> list[int]:
     """cl_label(node, label) with constraints applied; returns the labels of the offending components."""
-    _components(con)
+    backend.connected_components(con, "cl_nodes", "cl_edges", "cl_label", max_rounds=_MAX_ITERATIONS)
     offending = _offending_components(con)
     if offending:
         relabel = _recluster(con, offending)
@@ -216,39 +193,36 @@ _COMPONENTS_SQL = """
     FROM cl_offending o JOIN cl_nodes n USING (node)"""
 
 
-def cluster_records(con: duckdb.DuckDBPyConnection, threshold: float = MATCH_THRESHOLD,
-                    changed_uids: str | None = None) -> int:
+def cluster_records(con: duckdb.DuckDBPyConnection, night: NightPlan, threshold: float = MATCH_THRESHOLD) -> int:
     """Write `clusters` (record_uid, cluster_id, cluster_size) from `links`; returns the number of clusters.
 
-    changed_uids=None clusters every record. Otherwise the name of a table like `record_changes`
-    (record_uid, ...): only the components those records can reach are recomputed, with the same
-    result as clustering everything (falls back to that when yesterday's basis is missing)."""
+    A full night clusters every record. An incremental night recomputes only the components the
+    night's changes can reach, with the same result as clustering everything (registry.incremental;
+    everything when yesterday's basis is missing or another)."""
     _decisions(con)
-    incremental = changed_uids is not None and _standing_basis(con) == _basis(threshold)
+    standing = basis(threshold)
+    incremental = night.incremental and standing.holds(con)
     if incremental:
-        _region(con, threshold, changed_uids)
+        _region(con, threshold, night.changes)
         _edges(con, threshold, region="cl_region")
     else:
         _edges(con, threshold)
     _label(con)
     if incremental:
-        con.execute("DELETE FROM clusters WHERE record_uid IN (SELECT record_uid FROM cl_old_region)")
-        con.execute("INSERT INTO clusters BY NAME " + _CLUSTERS_SQL)
-        con.execute("DELETE FROM cluster_components WHERE record_uid IN (SELECT record_uid FROM cl_old_region)")
-        con.execute("INSERT INTO cluster_components BY NAME " + _COMPONENTS_SQL)
+        region = "SELECT record_uid FROM cl_old_region"
+        splice(con, "clusters", "record_uid", region, _CLUSTERS_SQL)
+        splice(con, "cluster_components", "record_uid", region, _COMPONENTS_SQL)
+        # For the residents stage: the records whose cluster rows were rewritten tonight (removed ones too).
+        mark_recomputed(con, contracts.CLUSTERS_RECOMPUTED, region)
     else:
         con.execute("DROP TABLE IF EXISTS clusters")
         con.execute("CREATE TABLE clusters AS " + _CLUSTERS_SQL)
         con.execute("CREATE OR REPLACE TABLE cluster_components AS " + _COMPONENTS_SQL)
-    # For the residents stage: the records whose cluster rows were rewritten tonight (removed ones too).
-    if incremental:
-        con.execute("CREATE OR REPLACE TABLE clusters_recomputed AS SELECT record_uid FROM cl_old_region")
-    else:
-        con.execute("DROP TABLE IF EXISTS clusters_recomputed")
+        clear_recomputed(con, contracts.CLUSTERS_RECOMPUTED)
     con.execute("CREATE OR REPLACE TABLE cluster_decisions AS "
                 "SELECT record_uid_l, record_uid_r, same FROM cl_decisions")
-    set_meta(con, BASIS_META_KEY, _basis(threshold))
-    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_adj", "cl_label", "cl_step", "cl_bad", "cl_offending",
+    standing.record(con)
+    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_label", "cl_bad", "cl_offending",
               "cl_changed", "cl_seeds", "cl_old_component", "cl_old_region", "cl_region"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return con.execute("SELECT count(*) FROM clusters WHERE record_uid = cluster_id").fetchall()[0][0]

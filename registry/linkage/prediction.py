@@ -10,22 +10,21 @@ from __future__ import annotations
 import logging
 
 import duckdb
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
+from registry import contracts
 from registry.linkage import backend
 from registry.linkage.blocking import blocking_key, candidates_sql
 from registry.linkage.model import LINK_FLOOR
 from registry.linkage.training import TF_COLUMNS, TrainedModel, model_input
+from registry.night import NightPlan
 
 log = logging.getLogger(__name__)
 
-LINKS_DDL = """CREATE TABLE IF NOT EXISTS links (
-    record_uid_l VARCHAR, record_uid_r VARCHAR, match_weight DOUBLE, match_probability DOUBLE, evidence VARCHAR)"""
+LINKS_DDL = contracts.LINKS.ddl()
 
 
-
-
-def _register_term_frequencies(con, db: DuckDBAPI, linker: Linker, model: TrainedModel) -> None:
+def _register_term_frequencies(con, db, linker: Linker, model: TrainedModel) -> None:
     for col in TF_COLUMNS:
         table = f"linkage_tf_{col}"
         frozen = model.term_frequencies(col)
@@ -67,24 +66,24 @@ def _links_select(model: TrainedModel, predictions: str) -> str:
                FROM {predictions} p WHERE p.match_probability >= {LINK_FLOOR}"""
 
 
-def _linker(con, model: TrainedModel, input_view: str) -> tuple[DuckDBAPI, Linker]:
-    db = DuckDBAPI(connection=con)
+def _linker(con, model: TrainedModel, input_view: str) -> tuple[object, Linker]:
+    db = backend.splink_api(con)
     sdf = db.register(input_view, dataset_display_name=input_view)
     linker = Linker(sdf, model.splink_settings(for_evidence=True), log_level=logging.WARNING, validate_settings=False)
     _register_term_frequencies(con, db, linker, model)
     return db, linker
 
 
-def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, changed_uids: str | None = None) -> int:
+def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: NightPlan) -> int:
     """Score blocked pairs of `records` into `links`; returns the number of links written.
 
-    changed_uids=None: full rebuild, `links` replaced. Otherwise the name of a table like
-    `record_changes` (record_uid, change): links touching any of its records are deleted, then
-    only pairs involving new/changed records are scored (changed x unchanged, changed x changed).
+    A full night replaces `links`. An incremental night deletes the links touching any record of the
+    night's change set, then scores only pairs involving new/changed records (changed x unchanged,
+    changed x changed).
     """
     backend.register_functions(con)
     model_input(con)
-    if changed_uids is None:
+    if not night.incremental:
         _db, linker = _linker(con, model, "linkage_input")
         predictions = linker.inference.predict(threshold_match_probability=LINK_FLOOR, warning_mode="never")
         con.execute("DROP TABLE IF EXISTS links")
@@ -94,7 +93,7 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, changed_u
         return con.execute("SELECT count(*) FROM links").fetchall()[0][0]
 
     con.execute(LINKS_DDL)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE linkage_touched AS SELECT DISTINCT record_uid FROM {changed_uids}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE linkage_touched AS SELECT DISTINCT record_uid FROM ({night.changes.uids_sql()})")
     con.execute("""DELETE FROM links WHERE record_uid_l IN (SELECT record_uid FROM linkage_touched)
                                         OR record_uid_r IN (SELECT record_uid FROM linkage_touched)""")
     con.execute("""CREATE OR REPLACE VIEW linkage_input_changed AS

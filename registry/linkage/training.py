@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
 
 from registry.linkage import backend
 from registry.linkage.model import DERIVED_COLUMNS, MODEL_COLUMNS, MODEL_PATH, settings
@@ -172,7 +172,7 @@ def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pair
                 max_em_pairs: float = 5e6) -> TrainedModel:
     """Estimate the model on the current `records`: prior from deterministic rules, u by random
     sampling (seeded), m by EM over several blocking rules (deterministic hash sampling)."""
-    db = DuckDBAPI(connection=con)
+    db = backend.splink_api(con)
     sdf = db.register(model_input(con), dataset_display_name="linkage_input")
     linker = Linker(sdf, settings(), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(list(_PRIOR_RULES), recall=_PRIOR_RECALL)

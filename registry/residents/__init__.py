@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from registry.night import NightPlan
 from registry.residents.history import HistorySummary, as_of, record_history
 from registry.residents.stable_ids import IdSummary, assign_resident_ids
 from registry.residents.survivorship import SurvivorshipSummary, build_golden_records
@@ -20,10 +21,10 @@ __all__ = ["build_residents", "assign_resident_ids", "build_golden_records", "re
            "IdSummary", "SurvivorshipSummary", "HistorySummary"]
 
 
-def build_residents(con: duckdb.DuckDBPyConnection, run_id: str, extract_date: str,
+def build_residents(con: duckdb.DuckDBPyConnection, night: NightPlan,
                     rules_path: str | Path | None = None) -> dict:
-    """Run the three resident steps; returns their figures for the run ledger."""
-    ids = assign_resident_ids(con, run_id, extract_date)
-    golden = build_golden_records(con, rules_path)
-    history = record_history(con, extract_date)
-    return {"ids": ids.as_dict(), "golden": golden.as_dict(), "history": history.as_dict()}
+    """The residents stage: the three resident steps for the night; returns their figures for the run ledger."""
+    ids = assign_resident_ids(con, night.run_id, night.extract_date)
+    golden = build_golden_records(con, night, rules_path)
+    history = record_history(con, night.extract_date)
+    return {"ids": ids.as_dict(), "survivorship": golden.as_dict(), "history": history.as_dict()}

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass
 import duckdb
 import pandas as pd
 
-from registry.residents.stable_ids import table_exists
+from registry import contracts
+from registry.incremental import recomputed
+from registry.sql import column_types, quote_identifier, table_exists
 
 
 @dataclass(frozen=True)
@@ -25,19 +27,14 @@ class HistorySummary:
         return asdict(self)
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
-    return con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                       "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
-                       [table]).fetchall()
-
-
 def _hash_sql(cols: list[str], alias: str) -> str:
-    return "md5(to_json(struct_pack(" + ", ".join(f'"{c}" := {alias}."{c}"' for c in cols) + "))::VARCHAR)"
+    return ("md5(to_json(struct_pack(" + ", ".join(f"{quote_identifier(c)} := {alias}.{quote_identifier(c)}" for c in cols)
+            + "))::VARCHAR)")
 
 
 def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> HistorySummary:
     """Bring `resident_history` up to date with tonight's `residents` (as of extract_date)."""
-    res_cols = _columns(con, "residents")
+    res_cols = column_types(con, "residents")
     names = [c for c, _ in res_cols]
     starting = not table_exists(con, "resident_history")
     if starting:
@@ -47,17 +44,16 @@ def record_history(con: duckdb.DuckDBPyConnection, extract_date: str) -> History
     else:
         # A golden column added since the history began is added (NULL in older versions) but not
         # compared tonight: a new column alone is not a change of the person's record.
-        have = {c for c, _ in _columns(con, "resident_history")}
+        have = {c for c, _ in column_types(con, "resident_history")}
         compared = [c for c in names if c in have]
         for c, t in res_cols:
             if c not in have:
                 con.execute(f'ALTER TABLE resident_history ADD COLUMN "{c}" {t}')
     # After an incremental survivorship only the recomputed residents can differ from their open version.
     # Every other resident kept its golden row and has its open version since an earlier night.
-    recomputed = table_exists(con, "residents_recomputed") and not starting
-    scope = "AND h.resident_id IN (SELECT resident_id FROM residents_recomputed)" if recomputed else ""
-    current = ("(SELECT * FROM residents WHERE resident_id IN (SELECT resident_id FROM residents_recomputed))"
-               if recomputed else "residents")
+    spliced = recomputed(con, contracts.RESIDENTS_RECOMPUTED) if not starting else None
+    scope = f"AND h.resident_id IN ({spliced})" if spliced else ""
+    current = f"(SELECT * FROM residents WHERE resident_id IN ({spliced}))" if spliced else "residents"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _stale AS
         SELECT h.resident_id, h.valid_from

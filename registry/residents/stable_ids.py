@@ -12,7 +12,7 @@ IDs are 'R' + 10 digits (the departments' own keys are two letters + 10 digits),
 largest number ever written to `resident_ids`, which keeps every ID forever: never reused.
 Everything is set-based SQL; nothing loops over records.
 
-Incremental: after an incremental clustering, `clusters_recomputed` lists the records whose cluster
+Incremental (registry.incremental): after an incremental clustering, `clusters_recomputed` lists the records whose cluster
 rows were rewritten (removed records included). Every other cluster is yesterday's cluster, record for
 record, and so yesterday's resident with nothing to do; and every old resident with a record in the
 list has all its records there (a resident was one cluster, and clustering recomputes whole
@@ -29,29 +29,15 @@ from dataclasses import asdict, dataclass
 
 import duckdb
 
+from registry import contracts
+from registry.incremental import clear_recomputed, mark_recomputed, recomputed, splice
+from registry.sql import table_exists
+
 ID_PREFIX = "R"
 ID_DIGITS = 10
 
-RESIDENT_IDS_DDL = """
-CREATE TABLE IF NOT EXISTS resident_ids (
-    resident_id VARCHAR PRIMARY KEY,
-    status VARCHAR NOT NULL,            -- active | retired
-    created_run_id VARCHAR,
-    created_date DATE,
-    retired_run_id VARCHAR,
-    retired_date DATE,
-    merged_into VARCHAR
-)"""
-
-RESIDENT_EVENTS_DDL = """
-CREATE TABLE IF NOT EXISTS resident_events (
-    run_id VARCHAR,
-    extract_date DATE,
-    event VARCHAR,                      -- created | merged | split | retired
-    resident_id VARCHAR,                -- the resident the event happened to (for split: the one that lost records)
-    other_resident_id VARCHAR,          -- merged: the survivor; split: the resident that received the records
-    detail JSON
-)"""
+RESIDENT_IDS_DDL = contracts.RESIDENT_IDS.ddl()
+RESIDENT_EVENTS_DDL = contracts.RESIDENT_EVENTS.ddl()
 
 
 @dataclass(frozen=True)
@@ -69,12 +55,6 @@ class IdSummary:
         return asdict(self)
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
-        [name]).fetchone()[0] > 0
-
-
 def format_resident_id(number: int) -> str:
     return f"{ID_PREFIX}{number:0{ID_DIGITS}d}"
 
@@ -86,7 +66,7 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
     # A rerun of the same run (same copy of the state) must not double its events.
     con.execute("DELETE FROM resident_events WHERE run_id = ?", [run_id])
 
-    scoped = table_exists(con, "clusters_recomputed") and table_exists(con, "crosswalk")
+    scoped = recomputed(con, contracts.CLUSTERS_RECOMPUTED) is not None and table_exists(con, "crosswalk")
     if scoped:
         con.execute("""CREATE OR REPLACE TEMP TABLE _scope_clusters AS
             SELECT * FROM clusters WHERE record_uid IN (SELECT record_uid FROM clusters_recomputed)""")
@@ -238,9 +218,9 @@ def write_crosswalk(con: duckdb.DuckDBPyConnection, scoped: bool = False) -> Non
         LEFT JOIN best USING (record_uid)
         ORDER BY a.resident_id, c.record_uid"""
     if scoped:
-        con.execute("DELETE FROM crosswalk WHERE record_uid IN (SELECT record_uid FROM clusters_recomputed)")
-        con.execute("INSERT INTO crosswalk BY NAME " + rows_sql)
-        con.execute("CREATE OR REPLACE TABLE crosswalk_recomputed AS SELECT record_uid FROM clusters_recomputed")
+        reclustered = recomputed(con, contracts.CLUSTERS_RECOMPUTED)
+        splice(con, "crosswalk", "record_uid", reclustered, rows_sql)
+        mark_recomputed(con, contracts.CROSSWALK_RECOMPUTED, reclustered)
     else:
         con.execute("CREATE OR REPLACE TABLE crosswalk AS " + rows_sql)
-        con.execute("DROP TABLE IF EXISTS crosswalk_recomputed")
+        clear_recomputed(con, contracts.CROSSWALK_RECOMPUTED)

@@ -9,12 +9,12 @@ one candidate). Officers' `value_overrides` are applied last, above every rule.
 Writes `residents`, `lineage` and `conflicts`; reads `records` and `crosswalk` (so run
 `assign_resident_ids` first), `resident_ids` and `value_overrides` when present.
 
-Incremental: a golden record is a function of its resident's member records, its officers' overrides
-and the rules, nothing else. `golden_members` keeps the (record, resident, record_hash) the standing
+Incremental (an incremental night, registry.incremental): a golden record is a function of its
+resident's member records, its officers' overrides and the rules, nothing else. `golden_members` keeps the (record, resident, record_hash) the standing
 golden tables were computed from; on the next call only residents whose membership or member
 records differ (plus those with overrides, and everyone named in `record_changes`) are recomputed
-and spliced in, which equals a full recomputation by construction. No basis, changed rules, or most
-residents touched (a full rebuild: every record is `new`) -> everything is recomputed.
+and spliced in, which equals a full recomputation by construction. A full night, no basis, changed
+rules, or most residents touched -> everything is recomputed.
 `residents_recomputed` lists the residents recomputed by an incremental call, for `record_history`.
 After a scoped `assign_resident_ids` (`crosswalk_recomputed` present) membership is compared for those
 records only: every other crosswalk row is yesterday's, which is what golden_members holds.
@@ -22,7 +22,6 @@ records only: every other crosswalk row is yesterday's, which is what golden_mem
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -31,24 +30,26 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from registry.residents.stable_ids import table_exists
+from registry import contracts
+from registry.contracts import RESIDENT_LEADING_COLUMNS as LEADING_COLUMNS
+from registry.incremental import (Basis, clear_recomputed, digest, mark_recomputed, recomputed, splice,
+                                  worthwhile)
+from registry.night import NightPlan
+from registry.sql import quote_literal as _q
+from registry.sql import column_types, columns, table_exists
 
 log = logging.getLogger(__name__)
 
 RULES_PATH = Path(__file__).with_name("survivorship.yaml")
 CRITERIA = ("validity", "trust", "completeness", "recency")
 
-# Golden columns users look at first (INTERFACES.md), in this order; the rest follow.
-LEADING_COLUMNS = ("resident_id", "id_number", "name", "sex", "birth_date", "ethnicity", "hukou_address",
-                   "current_address", "phone", "status")
-
 OFFICER_RULE = "officer_decision"
 
-# Above this share of residents touched, recomputing everyone is as cheap as splicing.
-INCREMENTAL_MAX_SHARE = 0.5
 # Bump when the survivorship SQL changes meaning: the next run then recomputes everyone.
 ALGORITHM_VERSION = "2"
 RULES_META_KEY = "survivorship_basis"
+# The residents recomputed by an incremental call (its touched set), a temp table while it runs.
+_TOUCHED = "SELECT resident_id FROM _touched"
 
 
 
@@ -99,10 +100,6 @@ def _read_rules(path: str, mtime: float) -> dict:
 def load_rules(rules_path: str | Path | None = None) -> dict:
     path = Path(rules_path or RULES_PATH)
     return _read_rules(str(path), path.stat().st_mtime)
-
-
-def _q(s: str) -> str:
-    return "'" + str(s).replace("'", "''") + "'"
 
 
 def _criterion_sql(crit: dict) -> tuple[str, str, str]:
@@ -160,33 +157,22 @@ def _winners(con: duckdb.DuckDBPyConnection, attr: str, spec: dict) -> str:
     return table
 
 
-def _rules_digest(rules_path: str | Path | None) -> str:
-    text = Path(rules_path or RULES_PATH).read_bytes()
-    return ALGORITHM_VERSION + ":" + hashlib.sha256(text).hexdigest()
+def basis(rules_path: str | Path | None = None) -> Basis:
+    """What the golden tables are computed under: this module's algorithm and the rules file."""
+    return Basis(RULES_META_KEY, digest(ALGORITHM_VERSION, Path(rules_path or RULES_PATH).read_bytes()),
+                 (contracts.RESIDENTS_TABLE, contracts.LINEAGE.name, contracts.CONFLICTS.name,
+                  contracts.GOLDEN_MEMBERS.name))
 
 
-def _standing_basis(con: duckdb.DuckDBPyConnection) -> str | None:
-    if not all(table_exists(con, t) for t in ("residents", "lineage", "conflicts", "golden_members",
-                                              "state_meta")):
-        return None
-    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [RULES_META_KEY]).fetchall()
-    return row[0][0] if row else None
-
-
-def _set_basis(con: duckdb.DuckDBPyConnection, digest: str) -> None:
-    from registry.runs import set_meta
-
-    set_meta(con, RULES_META_KEY, digest)
-
-
-def _touched_residents(con: duckdb.DuckDBPyConnection) -> int:
+def _touched_residents(con: duckdb.DuckDBPyConnection, night: NightPlan) -> int:
     """Temp table `_touched`: residents (tonight's or yesterday's) whose golden record may differ from
     the standing one. Returns how many."""
     # After a scoped assign_resident_ids only `crosswalk_recomputed` records can have moved; changed
     # records are among them and in `record_changes` too. Elsewhere crosswalk = golden_members.
-    if table_exists(con, "crosswalk_recomputed"):
-        within = "record_uid IN (SELECT record_uid FROM crosswalk_recomputed) AND "
-        crosswalk = "(SELECT * FROM crosswalk WHERE record_uid IN (SELECT record_uid FROM crosswalk_recomputed))"
+    remapped = recomputed(con, contracts.CROSSWALK_RECOMPUTED)
+    if remapped:
+        within = f"record_uid IN ({remapped}) AND "
+        crosswalk = f"(SELECT * FROM crosswalk WHERE record_uid IN ({remapped}))"
     else:
         within, crosswalk = "", "crosswalk"
     sources = [
@@ -205,43 +191,42 @@ def _touched_residents(con: duckdb.DuckDBPyConnection) -> int:
     ]
     if table_exists(con, "_overrides"):
         sources.append("SELECT resident_id FROM _overrides")
-    if table_exists(con, "record_changes"):
-        sources.append("""SELECT x.resident_id FROM record_changes c JOIN crosswalk x USING (record_uid)
-                          UNION ALL
-                          SELECT g.resident_id FROM record_changes c JOIN golden_members g USING (record_uid)""")
+    if night.changes.exists(con):
+        sources.append(f"""SELECT x.resident_id FROM {night.changes.table} c JOIN crosswalk x USING (record_uid)
+                           UNION ALL
+                           SELECT g.resident_id FROM {night.changes.table} c JOIN golden_members g USING (record_uid)""")
     con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT resident_id FROM ("
                 + " UNION ALL ".join(sources) + ") WHERE resident_id IS NOT NULL")
     return con.execute("SELECT count(*) FROM _touched").fetchone()[0]
 
 
-def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path | None = None,
-                         *, incremental: bool = True) -> SurvivorshipSummary:
+def build_golden_records(con: duckdb.DuckDBPyConnection, night: NightPlan,
+                         rules_path: str | Path | None = None) -> SurvivorshipSummary:
     """Write `residents`, `lineage` and `conflicts` from `records` + `crosswalk`.
 
-    With `incremental` (the default) only residents whose inputs changed since the standing golden
-    tables are recomputed when that is possible and worthwhile; the result is the same either way."""
+    On an incremental night only residents whose inputs changed since the standing golden tables are
+    recomputed when that is possible and worthwhile (registry.incremental); the result is the same."""
     rules = load_rules(rules_path)
     attrs: dict = rules["attributes"]
     depts: list[str] = rules.get("departments", [])
     status_map: dict = rules.get("status_values", {})
     active_assistance = rules.get("assistance_active_values", [])
-    digest = _rules_digest(rules_path)
+    standing = basis(rules_path)
 
     _resolve_overrides(con)
     partial = False
-    if incremental and _standing_basis(con) == digest:
-        touched = _touched_residents(con)
+    if night.incremental and standing.holds(con):
+        touched = _touched_residents(con, night)
         # yesterday's number of residents: only sizes the choice, never changes the result
         total = con.execute("SELECT count(*) FROM residents").fetchone()[0]
-        partial = touched <= INCREMENTAL_MAX_SHARE * max(total, 1)
+        partial = worthwhile(touched, total)
     scope = "WHERE x.resident_id IN (SELECT resident_id FROM _touched)" if partial else ""
 
     # Only the columns survivorship reads: the full records row is ~80 columns wide.
     needed = {"record_uid", "department", "source_record_id", "record_hash", "birth_year", "birth_month",
               "birth_date", "sex", "id_number", "id_number_valid", "assistance_kind", "assistance_status",
               "monthly_amount", "record_updated_at"}
-    record_cols = [c for c, in con.execute("SELECT column_name FROM information_schema.columns "
-                                           "WHERE table_schema = 'main' AND table_name = 'records'").fetchall()]
+    record_cols = columns(con, "records")
     text = " ".join(str(spec) for spec in attrs.values())
     cols = [c for c in record_cols if c in needed or c in text]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _member AS
@@ -292,8 +277,7 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
         ORDER BY ids.resident_id"""
     if partial:
         con.execute("CREATE OR REPLACE TEMP TABLE _golden AS " + golden_sql)
-        con.execute("DELETE FROM residents WHERE resident_id IN (SELECT resident_id FROM _touched)")
-        con.execute("INSERT INTO residents BY NAME SELECT * FROM _golden")
+        splice(con, "residents", "resident_id", _TOUCHED, "SELECT * FROM _golden")
         golden_table = "_golden"
     else:
         con.execute("CREATE OR REPLACE TABLE residents AS " + golden_sql)
@@ -317,15 +301,14 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
                      FROM _member WHERE assistance_status IN ({active_list}) AND monthly_amount IS NOT NULL""")
     lineage_sql = "\nUNION ALL\n".join(parts)
     if partial:
-        con.execute("DELETE FROM lineage WHERE resident_id IN (SELECT resident_id FROM _touched)")
-        con.execute(f"INSERT INTO lineage SELECT *, NULL::VARCHAR AS decision_id FROM ({lineage_sql})")
+        splice(con, "lineage", "resident_id", _TOUCHED, f"SELECT *, NULL::VARCHAR AS decision_id FROM ({lineage_sql})")
     else:
         con.execute("CREATE OR REPLACE TABLE lineage AS " + lineage_sql)
         con.execute("ALTER TABLE lineage ADD COLUMN decision_id VARCHAR")
 
     applied, unmatched, rejected = _apply_overrides(con, attrs)
     n_conflicts = _write_conflicts(con, partial)
-    _write_basis(con, partial, digest)
+    _write_basis(con, partial, standing)
 
     residents_n = con.execute("SELECT count(*) FROM residents").fetchone()[0]
     lineage_n = con.execute("SELECT count(*) FROM lineage").fetchone()[0]
@@ -339,17 +322,16 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, rules_path: str | Path 
                                mode="incremental" if partial else "full")
 
 
-def _write_basis(con: duckdb.DuckDBPyConnection, partial: bool, digest: str) -> None:
+def _write_basis(con: duckdb.DuckDBPyConnection, partial: bool, standing: Basis) -> None:
     """Remember what the golden tables were computed from, for the next incremental call."""
+    members = "SELECT record_uid, resident_id, record_hash FROM _member"
     if partial:
-        con.execute("DELETE FROM golden_members WHERE resident_id IN (SELECT resident_id FROM _touched)")
-        con.execute("INSERT INTO golden_members SELECT record_uid, resident_id, record_hash FROM _member")
-        con.execute("CREATE OR REPLACE TABLE residents_recomputed AS SELECT resident_id FROM _touched")
+        splice(con, "golden_members", "resident_id", _TOUCHED, members)
+        mark_recomputed(con, contracts.RESIDENTS_RECOMPUTED, _TOUCHED)
     else:
-        con.execute("CREATE OR REPLACE TABLE golden_members AS "
-                    "SELECT record_uid, resident_id, record_hash FROM _member")
-        con.execute("DROP TABLE IF EXISTS residents_recomputed")
-    _set_basis(con, digest)
+        con.execute(f"CREATE OR REPLACE TABLE golden_members AS {members}")
+        clear_recomputed(con, contracts.RESIDENTS_RECOMPUTED)
+    standing.record(con)
 
 
 def _resolve_overrides(con: duckdb.DuckDBPyConnection) -> None:
@@ -380,8 +362,7 @@ def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, 
     """Officers' value decisions (`_overrides`) replace the golden value."""
     if not table_exists(con, "_overrides"):
         return 0, 0, 0
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_schema = 'main' AND table_name = 'residents'").fetchall())
+    types = dict(column_types(con, "residents"))
     total = con.execute("SELECT count(*) FROM _overrides").fetchone()[0]
     applied = rejected = 0
     # One UPDATE per distinct attribute: a handful of names, never a loop over residents.
@@ -454,8 +435,7 @@ def _write_conflicts(con: duckdb.DuckDBPyConnection, partial: bool = False) -> i
                    AS "values"
         FROM grouped GROUP BY ALL ORDER BY resident_id, attribute"""
     if partial:
-        con.execute("DELETE FROM conflicts WHERE resident_id IN (SELECT resident_id FROM _touched)")
-        con.execute("INSERT INTO conflicts " + sql)
+        splice(con, "conflicts", "resident_id", _TOUCHED, sql)
     else:
         con.execute("CREATE OR REPLACE TABLE conflicts AS " + sql)
     return con.execute("SELECT count(*) FROM conflicts").fetchone()[0]

@@ -1,6 +1,6 @@
-"""HOME/review/decisions.jsonl: append one decision under an exclusive lock, read them all back into DuckDB.
+"""HOME/review/decisions.jsonl: append one decision, read them all back into DuckDB.
 
-The file is append-only and never rewritten. Appends happen under fcntl.flock and are fsync'ed, so
+The file is append-only and never rewritten (registry.jsonl: locked, whole-line, fsync'ed appends), so
 officers deciding at the same moment (several processes, several threads) all keep their decisions,
 and the line order is the order the decisions were made: "latest" always means "later line".
 """
@@ -8,14 +8,12 @@ and the line order is the order the decisions were made: "latest" always means "
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
-import json
-import os
 import uuid
 from pathlib import Path
 
 import duckdb
 
+from registry import jsonl
 from registry.review import DECISIONS, ReviewError
 
 FIELDS: tuple[str, ...] = (
@@ -27,43 +25,13 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def append(path: Path, decision: dict) -> dict:
     """Append one decision; decision_id and decided_at are assigned under the lock. Returns the written row."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            row = {f: decision.get(f) for f in FIELDS}
-            row["decision_id"] = uuid.uuid4().hex
-            row["decided_at"] = dt.datetime.now(dt.timezone.utc).strftime(_TIME_FORMAT)
-            line = json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
-            if _ends_without_newline(fd):
-                line = "\n" + line  # a torn last line stays visible (and reported) instead of swallowing ours
-            _write_all_or_nothing(fd, line.encode("utf-8"))
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-    return row
+    def row() -> dict:
+        out = {f: decision.get(f) for f in FIELDS}
+        out["decision_id"] = uuid.uuid4().hex
+        out["decided_at"] = dt.datetime.now(dt.timezone.utc).strftime(_TIME_FORMAT)
+        return out
 
-
-def _write_all_or_nothing(fd: int, data: bytes) -> None:
-    """The whole line reaches the disk, or the file is cut back to where it was and the caller hears of it:
-    a decision is never half-recorded, nor reported recorded when it is not (e.g. a full disk)."""
-    start = os.fstat(fd).st_size
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    except BaseException:
-        os.ftruncate(fd, start)
-        raise
-
-
-def _ends_without_newline(fd: int) -> bool:
-    size = os.fstat(fd).st_size
-    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+    return jsonl.append(path, row)
 
 
 def register(con: duckdb.DuckDBPyConnection, path: Path | str, table: str) -> int:
@@ -86,10 +54,7 @@ def register(con: duckdb.DuckDBPyConnection, path: Path | str, table: str) -> in
         ) WHERE trim(line) <> ''""")
     # A last line without its newline is a decision being written right now (appends end with one):
     # it is read on the next pass, and must not fail tonight's run.
-    with open(path, "rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        complete = fh.read(1) == b"\n"
-    if not complete:
+    if not jsonl.last_line_complete(path):
         con.execute("DELETE FROM _journal_lines WHERE line_no = (SELECT max(line_no) FROM _journal_lines)")
     bad = con.execute("SELECT line_no, left(line, 80) FROM _journal_lines WHERE NOT json_valid(line) "
                       "ORDER BY line_no LIMIT 1").fetchall()

@@ -8,11 +8,14 @@ run swaps it atomically, and every call opens it afresh, so a reader always sees
 from __future__ import annotations
 
 import json
+
 import duckdb
 import pandas as pd
 
 from registry.home import Home
 from registry.review import KINDS, ReviewError, UnknownItem, journal
+from registry.review.status import decided_sql, latest_decisions_sql
+from registry.sql import quote_literal
 
 # Columns of a listed item (the queue without its bulky evidence).
 LIST_COLUMNS = ("item_id", "kind", "priority", "status", "resident_id", "street", "community", "summary",
@@ -26,28 +29,22 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
     if not db.exists():
         raise ReviewError(f"no published registry at {db}: run `registry run --home {home.root}` first")
     con = duckdb.connect()
-    con.execute(f"ATTACH '{str(db).replace(chr(39), chr(39) * 2)}' AS pub (READ_ONLY)")
+    con.execute(f"ATTACH {quote_literal(db)} AS pub (READ_ONLY)")
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pub' AND table_name = 'review_queue'"
                        ).fetchall()[0][0]:
         con.close()
         raise ReviewError(f"{db} has no review_queue table: it was not published by a complete run")
     journal.register(con, home.decisions, "_decisions")
     # Latest decision per item (later line wins); it counts only while the evidence it saw is still the evidence.
-    con.execute("""
+    decided = decided_sql("d", "q")
+    con.execute(f"""
         CREATE TEMP VIEW queue AS
-        WITH latest AS (
-            SELECT item_id, arg_max(decision, line_no) AS decision, arg_max(decided_at, line_no) AS decided_at,
-                   arg_max(decided_by, line_no) AS decided_by, arg_max(evidence_hash, line_no) AS evidence_hash
-            FROM _decisions WHERE item_id IS NOT NULL GROUP BY item_id)
+        WITH latest AS ({latest_decisions_sql('_decisions')})
         SELECT q.* EXCLUDE (status, decided_at, decision),
-               CASE WHEN d.item_id IS NOT NULL AND (d.evidence_hash IS NULL OR d.evidence_hash = q.evidence_hash)
-                    THEN 'decided' ELSE q.status END AS status,
-               CASE WHEN d.item_id IS NOT NULL AND (d.evidence_hash IS NULL OR d.evidence_hash = q.evidence_hash)
-                    THEN d.decided_at ELSE CAST(q.decided_at AS TIMESTAMP) END AS decided_at,
-               CASE WHEN d.item_id IS NOT NULL AND (d.evidence_hash IS NULL OR d.evidence_hash = q.evidence_hash)
-                    THEN d.decision ELSE q.decision END AS decision,
-               CASE WHEN d.item_id IS NOT NULL AND (d.evidence_hash IS NULL OR d.evidence_hash = q.evidence_hash)
-                    THEN d.decided_by END AS decided_by
+               CASE WHEN {decided} THEN 'decided' ELSE q.status END AS status,
+               CASE WHEN {decided} THEN d.decided_at ELSE CAST(q.decided_at AS TIMESTAMP) END AS decided_at,
+               CASE WHEN {decided} THEN d.decision ELSE q.decision END AS decision,
+               CASE WHEN {decided} THEN d.decided_by END AS decided_by
         FROM pub.review_queue q LEFT JOIN latest d USING (item_id)""")
     return con
 

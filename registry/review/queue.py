@@ -21,14 +21,19 @@ basis: QUEUE_VERSION, band, record columns) changed, or when most residents are 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from registry import contracts
+from registry.incremental import Basis, digest, recomputed, splice, worthwhile
+from registry.linkage.backend import connected_components
+from registry.night import NightPlan
 from registry.review import ITEM_PREFIX, KINDS, journal
+from registry.review.status import decided_sql, latest_decisions_sql
+from registry.sql import literal_list, table_exists
 
 # Fields of a record shown in evidence, in display order (those the records table has).
 RECORD_CARD_FIELDS: tuple[str, ...] = (
@@ -45,15 +50,12 @@ _RECORD_INPUT_FIELDS: tuple[str, ...] = (
 _PLACE_RANK = ("CASE r.department WHEN 'public_security' THEN 1 WHEN 'civil_affairs' THEN 2 "
                "WHEN 'family_planning' THEN 3 ELSE 4 END")
 _ITEM_COLUMNS = "item_id, kind, priority, resident_id, summary, subject, evidence, evidence_hash"
-_MAX_LABEL_ROUNDS = 200
 
 # Bump when an item's SQL changes meaning: the next night then builds the whole queue.
 QUEUE_VERSION = "2"
 BASIS_META_KEY = "review_queue_basis"
 # The officers' link decisions last night's queue was built with (weak clusters read the "same" ones).
 DECISIONS_BASIS_TABLE = "review_link_decisions_basis"
-# Above this share of residents affected, building everything is as cheap as splicing.
-INCREMENTAL_MAX_SHARE = 0.5
 
 
 @dataclass
@@ -89,11 +91,6 @@ def _item_id_sql(kind: str, key_sql: str) -> str:
     return f"'{ITEM_PREFIX[kind]}-' || substr(md5('{kind}|' || {key_sql}), 1, 16)"
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND database_name = "
-                            "current_database() AND schema_name = current_schema()", [name]).fetchall()[0][0])
-
-
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
     return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
 
@@ -104,60 +101,50 @@ def _card_sql(alias: str, columns: set[str]) -> str:
     return f"to_json(struct_pack({fields}))"
 
 
-def build_review_queue(con: duckdb.DuckDBPyConnection, decisions_path: Path | str, extract_date,
-                       uncertain_band: tuple[float, float] = (0.5, 0.95), *, incremental: bool = True,
-                       run_id: str | None = None) -> QueueSummary:
+def build_review_queue(con: duckdb.DuckDBPyConnection, night: NightPlan, decisions_path: Path | str,
+                       uncertain_band: tuple[float, float] = (0.5, 0.95)) -> QueueSummary:
     """Build `review_queue` (and `review_decisions_orphaned`) in the run database; see the module doc.
 
-    `incremental` (an incremental night) lets the build splice into last night's queue when that is
-    possible and worthwhile; `run_id` names tonight's `resident_events`. The result is the same either way."""
+    An incremental night splices into last night's queue when that is possible and worthwhile
+    (registry.incremental); the result is the same either way."""
     lo, hi = (float(x) for x in uncertain_band)
     rec_cols = _columns(con, "records")
     journal.register(con, decisions_path, "_rq_decisions")
-    basis = _basis(con, (lo, hi), rec_cols)
-    splice = incremental and _standing_basis(con) == basis and _affected(con, run_id, lo, hi)
-    if splice:
+    standing = basis(con, (lo, hi), rec_cols)
+    spliced = night.incremental and standing.holds(con) and _affected(con, night, lo, hi)
+    if spliced:
         inputs = _affected_inputs(con, lo, hi, rec_cols)
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _rq_xw AS SELECT record_uid, resident_id, department FROM crosswalk")
         inputs = _Inputs()
     _build_items(con, inputs, lo, hi, rec_cols)
-    rebuilt = _affected_items_only(con) if splice else con.execute("SELECT count(*) FROM _rq_items").fetchall()[0][0]
+    rebuilt = _affected_items_only(con) if spliced else con.execute("SELECT count(*) FROM _rq_items").fetchall()[0][0]
     _places(con, inputs)
-    summary = _publish_queue(con, extract_date, splice)
-    _write_basis(con, basis)
-    summary.mode, summary.items_rebuilt = ("incremental" if splice else "full"), rebuilt
+    summary = _publish_queue(con, night.extract_date, spliced)
+    _write_basis(con, standing)
+    summary.mode, summary.items_rebuilt = ("incremental" if spliced else "full"), rebuilt
     _drop_work_tables(con)
     return summary
 
 
 # --- what the standing queue was built from -----------------------------------------------------------------
 
-def _basis(con: duckdb.DuckDBPyConnection, band: tuple[float, float], rec_cols: set[str]) -> str:
+def basis(con: duckdb.DuckDBPyConnection, band: tuple[float, float], rec_cols: set[str]) -> Basis:
     """The queue's definition: items built under another basis are not reused."""
-    res_cols = _columns(con, "residents") if _has_table(con, "residents") else set()
+    res_cols = _columns(con, "residents") if table_exists(con, "residents") else set()
     text = json.dumps({"version": QUEUE_VERSION, "band": list(band),
                        "record_columns": sorted(rec_cols & set(RECORD_CARD_FIELDS + _RECORD_INPUT_FIELDS)),
                        "resident_place": sorted(res_cols & {"current_street", "current_community"})})
-    return QUEUE_VERSION + ":" + hashlib.sha256(text.encode()).hexdigest()
+    return Basis(BASIS_META_KEY, digest(QUEUE_VERSION, text), ("review_queue", DECISIONS_BASIS_TABLE))
 
 
-def _standing_basis(con: duckdb.DuckDBPyConnection) -> str | None:
-    if not all(_has_table(con, t) for t in ("review_queue", DECISIONS_BASIS_TABLE, "state_meta")):
-        return None
-    row = con.execute("SELECT value FROM state_meta WHERE key = ?", [BASIS_META_KEY]).fetchall()
-    return row[0][0] if row else None
-
-
-def _write_basis(con: duckdb.DuckDBPyConnection, basis: str) -> None:
-    from registry.runs import set_meta
-
+def _write_basis(con: duckdb.DuckDBPyConnection, standing: Basis) -> None:
     con.execute(f"CREATE OR REPLACE TABLE {DECISIONS_BASIS_TABLE} AS {_link_decisions_sql(con)}")
-    set_meta(con, BASIS_META_KEY, basis)
+    standing.record(con)
 
 
 def _link_decisions_sql(con: duckdb.DuckDBPyConnection) -> str:
-    if _has_table(con, "link_decisions"):
+    if table_exists(con, "link_decisions"):
         return "SELECT record_uid_l, record_uid_r, same FROM link_decisions"
     return ("SELECT CAST(NULL AS VARCHAR) AS record_uid_l, CAST(NULL AS VARCHAR) AS record_uid_r, "
             "CAST(NULL AS BOOLEAN) AS same LIMIT 0")
@@ -165,14 +152,15 @@ def _link_decisions_sql(con: duckdb.DuckDBPyConnection) -> str:
 
 # --- incremental: who is affected tonight ---------------------------------------------------------------------
 
-def _affected(con: duckdb.DuckDBPyConnection, run_id: str | None, lo: float, hi: float) -> bool:
+def _affected(con: duckdb.DuckDBPyConnection, night: NightPlan, lo: float, hi: float) -> bool:
     """Temp tables `_rq_affected(resident_id)` and `_rq_stale(item_id)` (last night's items to rebuild).
 
     False when splicing is impossible (no record_changes, or survivorship recomputed everyone) or not
     worthwhile (most residents affected)."""
-    if not (_has_table(con, "record_changes") and _has_table(con, "residents_recomputed")):
+    resurvived = recomputed(con, contracts.RESIDENTS_RECOMPUTED)
+    if not (night.changes.exists(con) and resurvived):
         return False
-    con.execute("CREATE OR REPLACE TEMP TABLE _rq_changed AS SELECT DISTINCT record_uid FROM record_changes")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_changed AS SELECT DISTINCT record_uid FROM ({night.changes.uids_sql()})")
     # Records whose items may read changed inputs while their residents did not change:
     sources = [
         "SELECT record_uid FROM _rq_changed",
@@ -195,12 +183,12 @@ def _affected(con: duckdb.DuckDBPyConnection, run_id: str | None, lo: float, hi:
     ]
     con.execute("CREATE OR REPLACE TEMP TABLE _rq_hot AS SELECT DISTINCT record_uid FROM ("
                 + " UNION ALL ".join(sources) + ") t(record_uid) WHERE record_uid IS NOT NULL")
-    residents = ["SELECT resident_id FROM residents_recomputed",
+    residents = [resurvived,
                  "SELECT resident_id FROM crosswalk WHERE record_uid IN (SELECT record_uid FROM _rq_hot)"]
     params: list = []
-    if run_id is not None and _has_table(con, "resident_events"):
+    if table_exists(con, "resident_events"):
         residents.append("SELECT unnest([resident_id, other_resident_id]) FROM resident_events WHERE run_id = $1")
-        params = [run_id]
+        params = [night.run_id]
     con.execute("CREATE OR REPLACE TEMP TABLE _rq_affected0 AS SELECT DISTINCT resident_id FROM ("
                 + " UNION ALL ".join(residents) + ") t(resident_id) WHERE resident_id IS NOT NULL", params)
     # Last night's items naming an affected resident or a hot record are stale; everyone they name is
@@ -228,8 +216,8 @@ def _affected(con: duckdb.DuckDBPyConnection, run_id: str | None, lo: float, hi:
                 SELECT record_uid FROM _rq_prev_names WHERE item_id IN (SELECT item_id FROM _rq_stale)))
         WHERE resident_id IS NOT NULL""")
     affected = con.execute("SELECT count(*) FROM _rq_affected").fetchall()[0][0]
-    total = con.execute("SELECT count(*) FROM residents").fetchall()[0][0] if _has_table(con, "residents") else 0
-    return affected <= INCREMENTAL_MAX_SHARE * max(total, 1)
+    total = con.execute("SELECT count(*) FROM residents").fetchall()[0][0] if table_exists(con, "residents") else 0
+    return worthwhile(affected, total)
 
 
 def _affected_inputs(con: duckdb.DuckDBPyConnection, lo: float, hi: float, rec_cols: set[str]) -> _Inputs:
@@ -415,7 +403,7 @@ def _weak_clusters(con: duckdb.DuckDBPyConnection, src: _Inputs, strong: float, 
         SELECT resident_id, record_uid FROM _rq_xw
         WHERE resident_id IN (SELECT resident_id FROM _rq_xw GROUP BY resident_id HAVING count(*) >= 3)""")
     decided_same = ("UNION ALL SELECT record_uid_l, record_uid_r, 1.0 FROM link_decisions WHERE same"
-                    if _has_table(con, "link_decisions") else "")
+                    if table_exists(con, "link_decisions") else "")
     # Edges inside one resident; an officer's "same" is as strong as it gets.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_inner AS
@@ -424,22 +412,11 @@ def _weak_clusters(con: duckdb.DuckDBPyConnection, src: _Inputs, strong: float, 
         JOIN _rq_members ma ON ma.record_uid = e.a
         JOIN _rq_members mb ON mb.record_uid = e.b AND mb.resident_id = ma.resident_id
         GROUP BY e.a, e.b, ma.resident_id""")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _rq_strong AS
-        SELECT a, b FROM _rq_inner WHERE p >= {strong} UNION ALL SELECT b, a FROM _rq_inner WHERE p >= {strong}""")
-    # Connected components over strong edges by min-label propagation (one SQL pass per round).
-    con.execute("CREATE OR REPLACE TEMP TABLE _rq_label AS SELECT record_uid, record_uid AS label FROM _rq_members")
-    for _ in range(_MAX_LABEL_ROUNDS):
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE _rq_label_next AS
-            SELECT l.record_uid, least(l.label, coalesce(min(n.label), l.label)) AS label
-            FROM _rq_label l LEFT JOIN _rq_strong s ON s.a = l.record_uid LEFT JOIN _rq_label n ON n.record_uid = s.b
-            GROUP BY l.record_uid, l.label""")
-        changed = con.execute("SELECT count(*) FROM _rq_label_next n JOIN _rq_label l USING (record_uid) "
-                              "WHERE n.label <> l.label").fetchall()[0][0]
-        con.execute("CREATE OR REPLACE TEMP TABLE _rq_label AS SELECT * FROM _rq_label_next")
-        if not changed:
-            break
+    # Groups held together by strong edges alone: the one connected-components solver.
+    con.execute("CREATE OR REPLACE TEMP TABLE _rq_cc_nodes AS SELECT record_uid AS node FROM _rq_members")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_strong AS SELECT a, b FROM _rq_inner WHERE p >= {strong}")
+    connected_components(con, "_rq_cc_nodes", "_rq_strong", "_rq_cc")
+    con.execute("CREATE OR REPLACE TEMP TABLE _rq_label AS SELECT node AS record_uid, label FROM _rq_cc")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_weak AS
         WITH m AS (SELECT m.resident_id, m.record_uid, l.label FROM _rq_members m JOIN _rq_label l USING (record_uid)),
@@ -482,7 +459,7 @@ def _places(con: duckdb.DuckDBPyConnection, src: _Inputs) -> None:
     """
     rec_cols = _columns(con, "records")
     prefixes = [p for p in ("current", "hukou") if {f"{p}_street", f"{p}_community"} <= rec_cols]
-    res_cols = _columns(con, "residents") if _has_table(con, "residents") else set()
+    res_cols = _columns(con, "residents") if table_exists(con, "residents") else set()
     street = ["s.current_street"] if {"current_street", "current_community"} <= res_cols else []
     community = ["s.current_community"] if street else []
     aggregates = ", ".join(
@@ -512,35 +489,30 @@ def _status_sql(items: str) -> str:
         SELECT item_id, CASE WHEN decided THEN 'decided' ELSE 'open' END AS status,
                CASE WHEN decided THEN d_decided_at END AS decided_at, CASE WHEN decided THEN d_decision END AS decision,
                has_decision AND NOT decided AS reopened
-        FROM (SELECT i.item_id, d.item_id IS NOT NULL AS has_decision,
-                     d.item_id IS NOT NULL AND (d.evidence_hash IS NULL OR d.evidence_hash = i.evidence_hash) AS decided,
+        FROM (SELECT i.item_id, d.item_id IS NOT NULL AS has_decision, {decided_sql("d", "i")} AS decided,
                      d.decision AS d_decision, d.decided_at AS d_decided_at
               FROM {items} i LEFT JOIN _rq_latest d USING (item_id))"""
 
 
-def _publish_queue(con: duckdb.DuckDBPyConnection, extract_date, splice: bool) -> QueueSummary:
-    if _has_table(con, "review_queue"):
+def _publish_queue(con: duckdb.DuckDBPyConnection, extract_date, spliced: bool) -> QueueSummary:
+    if table_exists(con, "review_queue"):
         con.execute("CREATE OR REPLACE TEMP TABLE _rq_prev AS SELECT item_id, kind, status, "
                     "CAST(first_raised_date AS DATE) AS first_raised_date FROM review_queue")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _rq_prev AS SELECT CAST(NULL AS VARCHAR) AS item_id, "
                     "CAST(NULL AS VARCHAR) AS kind, CAST(NULL AS VARCHAR) AS status, "
                     "CAST(NULL AS DATE) AS first_raised_date LIMIT 0")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _rq_latest AS
-        SELECT item_id, arg_max(decision, line_no) AS decision, arg_max(decided_at, line_no) AS decided_at,
-               arg_max(evidence_hash, line_no) AS evidence_hash
-        FROM _rq_decisions WHERE item_id IS NOT NULL GROUP BY item_id""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_latest AS {latest_decisions_sql('_rq_decisions')}")
     rows = f"""
         SELECT i.item_id, i.kind, i.priority::INTEGER AS priority, s.status, i.resident_id, p.street, p.community,
                i.summary, i.subject::JSON AS subject, i.evidence::JSON AS evidence, i.evidence_hash,
                coalesce(prev.first_raised_date, CAST($1 AS DATE)) AS first_raised_date, s.decided_at, s.decision
         FROM _rq_items i JOIN ({_status_sql('_rq_items')}) s USING (item_id)
         LEFT JOIN _rq_place p USING (resident_id) LEFT JOIN _rq_prev prev USING (item_id)"""
-    if splice:  # in place: the queue's text is ~50 MB at 1M people, tonight's edits a few hundred rows
-        con.execute("DELETE FROM review_queue WHERE item_id IN (SELECT item_id FROM _rq_stale) "
-                    "OR item_id IN (SELECT item_id FROM _rq_items)")
-        con.execute("INSERT INTO review_queue BY NAME " + rows, [str(extract_date)])
+    if spliced:  # in place: the queue's text is tens of MB, tonight's edits a few hundred rows
+        con.execute("CREATE OR REPLACE TEMP TABLE _rq_rows AS " + rows, [str(extract_date)])
+        splice(con, "review_queue", "item_id", "SELECT item_id FROM _rq_stale UNION ALL SELECT item_id FROM _rq_items",
+               "SELECT * FROM _rq_rows")
         # every item's status against tonight's decisions: they change with no data change
         con.execute(f"""
             UPDATE review_queue q SET status = s.status, decided_at = s.decided_at, decision = s.decision
@@ -580,7 +552,7 @@ def _orphaned_decisions(con: duckdb.DuckDBPyConnection) -> int:
     records = _in_sql(con, "record_uid", "_rq_named", "record_uid")
     residents = _in_sql(con, "resident_id", "_rq_named_residents", "resident_id")
     known_residents = f"SELECT resident_id FROM residents WHERE {residents}"
-    if _has_table(con, "resident_ids"):
+    if table_exists(con, "resident_ids"):
         known_residents += f" UNION ALL SELECT resident_id FROM resident_ids WHERE merged_into IS NOT NULL AND {residents}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_present AS SELECT record_uid FROM records WHERE {records}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_known AS {known_residents}")
@@ -615,7 +587,7 @@ def _in_sql(con: duckdb.DuckDBPyConnection, column: str, table: str, key: str, m
         return "false"
     if len(keys) > max_listed:
         return f"{column} IN (SELECT {key} FROM {table})"
-    return f"{column} IN (" + ", ".join("'" + str(k).replace("'", "''") + "'" for k in keys) + ")"
+    return f"{column} IN ({literal_list(keys)})"
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:

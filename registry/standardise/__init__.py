@@ -1,9 +1,10 @@
 """Standardisation: the four departments' raw snapshots -> one canonical record shape, `records`.
 
-    summary = standardise(con)              # incremental: only new and changed records are standardised
-    summary = standardise(con, full=True)   # rebuild `records` from the raw snapshots
+    summary = standardise(con, night)   # incremental night: only new and changed records are standardised;
+                                        # full night: `records` rebuilt from the raw snapshots
 
-Writes `records`, `record_changes` and appends value-level notes to `quarantine` (ARCHITECTURE.md).
+Writes `records` (registry.contracts.RECORDS), the night's change set (`record_changes`, the plan's
+`changes`) and appends value-level notes to `quarantine`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 import duckdb
 
 from registry.departments import DEPARTMENTS
+from registry.incremental import splice
+from registry.night import NightPlan
 from registry.standardise import addresses, names, notes, records
-from registry.standardise.changes import CHANGES_DDL, detect_changes, raw_hash_sql, table_exists
+from registry.sql import literal_list, table_exists
+from registry.standardise.changes import CHANGES_DDL, detect_changes, raw_hash_sql
 
 __all__ = ["standardise", "StandardiseSummary", "DepartmentSummary"]
 
@@ -47,11 +51,11 @@ class StandardiseSummary:
                 "departments": {k: vars(v) for k, v in self.departments.items()}}
 
 
-def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> StandardiseSummary:
+def standardise(con: duckdb.DuckDBPyConnection, night: NightPlan) -> StandardiseSummary:
     started = time.perf_counter()
     present = [d for d in DEPARTMENTS if table_exists(con, records.raw_table(d))]
     skipped = [d for d in DEPARTMENTS if d not in present]
-    full = full or not table_exists(con, "records")
+    full = not night.incremental or not table_exists(con, "records")
 
     summary = StandardiseSummary(full=full, departments={d: DepartmentSummary() for d in present},
                                  skipped=skipped)
@@ -68,8 +72,8 @@ def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> Standardi
     else:
         detect_changes(con, present)
         con.execute("CREATE OR REPLACE TEMP TABLE _std_input AS " + " UNION ALL ".join(
-            records.input_select(d, f"{records.record_uid_sql(d)} IN (SELECT record_uid FROM record_changes "
-                                    f"WHERE change IN ('new', 'changed'))", raw_hash_sql(con, d)) for d in present))
+            records.input_select(d, f"{records.record_uid_sql(d)} IN ({night.changes.uids_sql('new', 'changed')})",
+                                 raw_hash_sql(con, d)) for d in present))
 
     con.execute("CREATE OR REPLACE TEMP TABLE _std_names AS SELECT name_raw FROM _std_input "
                 "UNION SELECT former_name_raw FROM _std_input")
@@ -88,17 +92,15 @@ def standardise(con: duckdb.DuckDBPyConnection, full: bool = False) -> Standardi
         kept = ""
         if skipped and table_exists(con, "records"):
             # A department without a raw table keeps its earlier records even on a rebuild.
-            con.execute("CREATE OR REPLACE TEMP TABLE _std_kept AS SELECT * FROM records WHERE department IN ("
-                        + ", ".join(f"'{d}'" for d in skipped) + ")")
+            con.execute("CREATE OR REPLACE TEMP TABLE _std_kept AS "
+                        f"SELECT * FROM records WHERE department IN ({literal_list(skipped)})")
             kept = "UNION ALL BY NAME SELECT * FROM _std_kept"
         con.execute(f"CREATE OR REPLACE TABLE records AS {standardised} {kept}")
         value_notes = notes.append_value_notes(con, "_std_stage", "records")
     else:
         con.execute(f"CREATE OR REPLACE TEMP TABLE _std_records AS {standardised}")
         value_notes = notes.append_value_notes(con, "_std_stage", "_std_records")
-        con.execute("DELETE FROM records WHERE record_uid IN (SELECT record_uid FROM record_changes "
-                    "WHERE change IN ('changed', 'removed'))")
-        con.execute("INSERT INTO records BY NAME SELECT * FROM _std_records")
+        splice(con, "records", "record_uid", night.changes.uids_sql("changed", "removed"), "SELECT * FROM _std_records")
         _refresh_provenance(con, present)
 
     for d, change, n in con.execute("SELECT department, change, count(*) FROM record_changes GROUP BY ALL").fetchall():

@@ -4,23 +4,18 @@ from __future__ import annotations
 
 import duckdb
 
+from registry import contracts
 from registry.departments import RECORD_HASH_COLUMN, RECORD_KEYS, record_hash_sql
+from registry.sql import columns, literal_list
 from registry.standardise.records import q, raw_table, record_uid_sql
 
-CHANGES_DDL = "CREATE OR REPLACE TABLE record_changes (record_uid VARCHAR, department VARCHAR, change VARCHAR)"
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary",
-                       [name]).fetchone()[0] > 0
+CHANGES_DDL = contracts.RECORD_CHANGES.ddl(replace=True)
 
 
 def raw_hash_sql(con: duckdb.DuckDBPyConnection, department: str) -> str:
     """The raw rows' record hash: the column the loader stored, or computed (a snapshot loaded before
     the column existed, or built by hand)."""
-    stored = con.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? "
-                         "AND database_name = current_database() AND schema_name = 'main'",
-                         [raw_table(department), RECORD_HASH_COLUMN]).fetchall()[0][0]
+    stored = RECORD_HASH_COLUMN in columns(con, raw_table(department))
     return RECORD_HASH_COLUMN if stored else record_hash_sql(department)
 
 
@@ -35,7 +30,7 @@ def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> No
             SELECT {record_uid_sql(d)}, '{d}', {raw_hash_sql(con, d)} FROM {raw_table(d)}
             WHERE {key} IS NOT NULL""")
     con.execute(CHANGES_DDL)
-    in_scope = ", ".join(f"'{d}'" for d in departments) or "NULL"
+    in_scope = literal_list(departments)
     con.execute(f"""INSERT INTO record_changes
         SELECT coalesce(h.record_uid, r.record_uid), coalesce(h.department, r.department),
                CASE WHEN r.record_uid IS NULL THEN 'new' WHEN h.record_uid IS NULL THEN 'removed'
@@ -44,7 +39,6 @@ def detect_changes(con: duckdb.DuckDBPyConnection, departments: list[str]) -> No
         FULL OUTER JOIN (SELECT record_uid, department, record_hash FROM records
                          WHERE department IN ({in_scope})) r ON r.record_uid = h.record_uid
         WHERE h.record_hash IS DISTINCT FROM r.record_hash""")
-
 
 
 def changed_raw_rows_sql(department: str, hash_sql: str | None = None) -> str:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import duckdb
 
+from registry import contracts
 from registry.standardise.records import SOURCE_FIELDS
 
-QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (extract_date DATE, department VARCHAR, file VARCHAR,
-    line BIGINT, record_key VARCHAR, field VARCHAR, value VARCHAR, reason VARCHAR)"""
+QUARANTINE_DDL = contracts.QUARANTINE.ddl()
 
 _AS_NUMBER = "regexp_full_match(trim(s.id_number_raw), '[0-9](\\.[0-9]+)?[eE]\\+?[0-9]+')"
 

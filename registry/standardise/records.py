@@ -3,8 +3,9 @@ columns, then one SELECT that standardises every department's rows at once into 
 
 from __future__ import annotations
 
-from registry.departments import (CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY, RECORD_KEYS,
-                                  record_hash_sql)
+from registry import contracts
+from registry.departments import CIVIL_AFFAIRS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY, RECORD_KEYS, record_hash_sql
+from registry.sql import quote_identifier
 from registry.standardise import addresses, dates, id_numbers, phones
 
 # Canonical input column -> the department's own column. Absent means the department does not record it.
@@ -51,12 +52,8 @@ _VERBATIM = {"id_number_raw", "name_raw", "sex_raw", "birth_date_raw", "phone_ra
              "current_address_raw"}
 
 
-def q(column: str) -> str:
-    return '"' + column.replace('"', '""') + '"'
-
-
-def raw_table(department: str) -> str:
-    return f"raw_{department}"
+q = quote_identifier
+raw_table = contracts.raw_table
 
 
 def record_uid_sql(department: str, alias: str = "") -> str:

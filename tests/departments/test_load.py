@@ -78,7 +78,7 @@ def test_every_kind_of_workbook_cell_reads_as_the_sheet_shows_it_in_a_typed_colu
 
     import numpy as np
 
-    from registry.departments.readers import _column_array
+    from registry.departments.workbook import _column_array
 
     cells = ["JS1", "", None, True, 2.0, -0.0, 13800138000.0, 440304900101123.0, 4.403041985030712e+17, 1.5,
              float("nan"), 9007199254740992.0, dt.date(2020, 3, 4), dt.date(999, 1, 2), dt.datetime(2020, 3, 4),

@@ -12,6 +12,7 @@ import pytest
 from registry.departments.load import load_night
 from registry.standardise import standardise
 from registry.standardise import phones as phone_rules
+from registry.night import full_night, incremental_night
 from tests.standardise.conftest import load_raw
 
 DATE = "2026-11-20"
@@ -39,7 +40,7 @@ def con():
 
 def _night(con, landing):
     outcomes = load_night(con, landing, DATE, workdir=landing)
-    standardise(con, full=True)
+    standardise(con, full_night())
     return outcomes
 
 
@@ -257,7 +258,7 @@ def test_labour_json_lines_with_bom_escapes_numbers_and_blank_lines(con, tmp_pat
 ])
 def test_phone_forms(con, raw, phone):
     load_raw(con, "civil_affairs", [{"联系电话": raw}])
-    standardise(con)
+    standardise(con, incremental_night())
     assert con.execute("SELECT phone FROM records").fetchone()[0] == phone
     assert phone_rules.normalise(raw)[0] == phone
 
@@ -268,7 +269,7 @@ def test_phone_forms(con, raw, phone):
 ])
 def test_identity_number_look_alikes(con, raw, expected):
     load_raw(con, "labour", [{"SFZH": raw}])
-    standardise(con)
+    standardise(con, incremental_night())
     assert con.execute("SELECT id_number, id_number_valid FROM records").fetchone() == (expected, True)
 
 
@@ -282,5 +283,5 @@ def test_identity_number_look_alikes(con, raw, expected):
 ])
 def test_name_forms(con, raw, name, pinyin):
     load_raw(con, "public_security", [{"姓名": raw}])
-    standardise(con)
+    standardise(con, incremental_night())
     assert con.execute("SELECT name, name_pinyin FROM records").fetchone() == (name, pinyin)

@@ -2,6 +2,7 @@ import duckdb
 import pytest
 
 from registry.linkage import load_model
+from registry.night import full_night
 from .records_factory import load_records
 from .synthetic import make_records
 
@@ -31,8 +32,8 @@ def link(model, background):
             for l, r, same in decisions:
                 con.execute("INSERT INTO link_decisions VALUES (least(?, ?), greatest(?, ?), ?, 'd', 'officer', now())",
                             [l, r, l, r, same])
-        predict_links(con, model)
-        cluster_records(con)
+        predict_links(con, model, full_night())
+        cluster_records(con, full_night())
         mine = [r["record_uid"] for r in rows]
         got = dict(con.execute("SELECT record_uid, cluster_id FROM clusters WHERE record_uid IN (SELECT unnest(?))",
                                [mine]).fetchall())

@@ -1,4 +1,4 @@
-"""Build `records` rows directly with every canonical column of ARCHITECTURE.md, defaults filled."""
+"""Build `records` rows directly with every canonical column (registry.contracts.RECORDS), defaults filled."""
 
 from __future__ import annotations
 
@@ -7,37 +7,17 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-# column -> DuckDB type, in ARCHITECTURE.md order
-RECORD_COLUMNS: dict[str, str] = {
-    "record_uid": "VARCHAR", "department": "VARCHAR", "source_record_id": "VARCHAR", "extract_date": "DATE",
-    "source_file": "VARCHAR", "source_line": "BIGINT", "record_hash": "VARCHAR",
-    "id_number_raw": "VARCHAR", "id_number": "VARCHAR", "id_number_valid": "BOOLEAN", "id_number_form": "VARCHAR",
-    "id_birth_date": "DATE", "id_sex": "VARCHAR",
-    "name_raw": "VARCHAR", "name": "VARCHAR", "name_plain": "VARCHAR", "name_pinyin": "VARCHAR",
-    "name_is_pinyin": "BOOLEAN", "surname": "VARCHAR", "given_name": "VARCHAR", "former_name": "VARCHAR",
-    "sex_raw": "VARCHAR", "sex": "VARCHAR", "birth_date_raw": "VARCHAR", "birth_date": "DATE",
-    "birth_year": "INTEGER", "birth_month": "INTEGER", "birth_day": "INTEGER", "birth_date_precision": "VARCHAR",
-    "sex_disagrees_id": "BOOLEAN", "birth_disagrees_id": "BOOLEAN", "ethnicity": "VARCHAR",
-    "phone_raw": "VARCHAR", "phone": "VARCHAR", "phone_kind": "VARCHAR",
-    **{f"{p}_{c}": "VARCHAR" for p in ("hukou", "current")
-       for c in ("address_raw", "address", "province", "city", "district", "street", "community", "rest")},
-    "household_id": "VARCHAR", "relation_to_head": "VARCHAR", "family_role": "VARCHAR",
-    "population_type": "VARCHAR", "person_status": "VARCHAR", "status_change_date": "DATE",
-    "marital_status": "VARCHAR", "children_count": "INTEGER", "one_child_cert": "VARCHAR",
-    "assistance_kind": "VARCHAR", "assistance_status": "VARCHAR", "monthly_amount": "DECIMAL(12,2)",
-    "approval_date": "DATE", "disability_cert": "VARCHAR", "disability_id_number": "VARCHAR",
-    "disability_category": "INTEGER", "disability_level": "INTEGER", "employment_status": "VARCHAR",
-    "employer": "VARCHAR", "unemployment_date": "DATE", "insurance_status": "VARCHAR",
-    "record_updated_at": "TIMESTAMP",
-}
+from registry import contracts
+from registry.standardise.id_numbers import check_char
 
-_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+# column -> DuckDB type, in the contract's order
+RECORD_COLUMNS: dict[str, str] = dict(contracts.RECORDS.columns)
 
 
 def id_number(division: str, birth: str, order: str) -> str:
     """A valid 18-character identity number (check character computed)."""
     body = division + birth.replace("-", "") + order
-    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, _WEIGHTS)) % 11]
+    return body + check_char(body)
 
 
 def record(department: str, key: str, *, name: str | None = None, id_number: str | None = None,

@@ -8,17 +8,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from registry.contracts import department
+from registry.generate.idnumbers import check_characters
+
 from .records_factory import RECORD_COLUMNS, load_records
 
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢")
 _GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬斌宇浩凯健俊帆帅旭宁龙林欣晨"
               "辰子涵梓轩怡然思雨佳琪博文一诺若汐家豪雅婷志鹏建国春梅海燕晓东丹丹")
-_W = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 
 
 def _check(bodies: np.ndarray) -> np.ndarray:
-    digits = bodies.astype("S17").view("S1").reshape(-1, 17).astype(int)
-    return np.array(list("10X98765432"))[(digits * _W).sum(1) % 11]
+    return check_characters(bodies).astype("U1")
 
 
 def _pinyin(chars: pd.Series) -> pd.Series:
@@ -60,10 +61,9 @@ def make_records(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed + 1)
     people = make_people(n, seed)
     parts = []
-    for dept, share, prefix in (("public_security", 1.0, "GA"), ("family_planning", 0.5, "JS"),
-                                ("civil_affairs", 0.06, "MZ"), ("labour", 0.55, "LD")):
+    for dept, share in (("public_security", 1.0), ("family_planning", 0.5), ("civil_affairs", 0.06), ("labour", 0.55)):
         p = people.sample(frac=share, random_state=seed + len(parts)) if share < 1 else people.copy()
-        p = p.assign(department=dept, source_record_id=[f"{prefix}{i:010d}" for i in range(len(p))])
+        p = p.assign(department=dept, source_record_id=[department(dept).record_id(i) for i in range(len(p))])
         parts.append(p)
     r = pd.concat(parts, ignore_index=True)
     m = len(r)

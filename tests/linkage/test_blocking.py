@@ -6,6 +6,7 @@ import pytest
 from registry.linkage import load_model, predict_links
 from registry.linkage.blocking import BlockingRuleError, blocking_key, candidates_sql
 from registry.linkage.model import blocking_rules
+from registry.night import full_night, incremental_night
 
 from .records_factory import load_records, record
 
@@ -55,10 +56,10 @@ def test_a_pair_blocked_only_across_address_kinds_is_rescored_from_either_side(m
     for changed in (ps, lb):
         con = duckdb.connect()
         load_records(con, [ps, lb])
-        predict_links(con, model)
+        predict_links(con, model, full_night())
         full = con.execute("SELECT * FROM links ORDER BY ALL").fetchall()
         assert len(full) == 1
         con.execute("CREATE TABLE record_changes AS SELECT ? AS record_uid, 'changed' AS change",
                     [changed["record_uid"]])
-        predict_links(con, model, changed_uids="record_changes")
+        predict_links(con, model, incremental_night())
         assert con.execute("SELECT * FROM links ORDER BY ALL").fetchall() == full

@@ -1,5 +1,6 @@
 """Incremental publish: yesterday's published file plus tonight's deltas equals a full build, night after night."""
 
+import dataclasses
 import random
 import shutil
 
@@ -10,6 +11,7 @@ from registry import runs
 from registry.home import Home
 from registry.publish import STAGE, BaseCopy, publish
 from registry.residents import assign_resident_ids, build_golden_records, record_history
+from registry.night import night_of
 from tests.residents.factory import load_clusters, load_links, load_records, uid
 from tests.residents.test_incremental import _person_records
 
@@ -56,6 +58,7 @@ class World:
         run_id = run_id or f"run{self.night_no}"
         base_copy = BaseCopy(self.home, run_id) if ahead else None
         runs.begin_run(con, self.home, run_id, date, mode)
+        plan = night_of(con, run_id, date, mode)
         had = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'records'").fetchone()[0]
         con.execute("CREATE OR REPLACE TEMP TABLE _before AS " + (
             "SELECT record_uid, department, record_hash FROM records" if had and mode == "incremental" else
@@ -77,7 +80,7 @@ class World:
                 chain[(uid(d1, k1), uid(d2, k2))] = 0.9
         load_links(con, [(a, b, p) for (a, b), p in {**chain, **(links or {})}.items()])
         assign_resident_ids(con, run_id, date)
-        build_golden_records(con)
+        build_golden_records(con, plan)
         record_history(con, date)
         con.execute(f"""CREATE OR REPLACE TABLE review_queue AS
                         SELECT 'item-' || resident_id AS item_id, 'conflict' AS kind, 1 AS priority, 'open' AS status,
@@ -92,8 +95,8 @@ class World:
                     "FROM (VALUES ('labour'), ('civil_affairs')) v(d)", [date, date])
         runs.finish_run(con, run_id, "published", "")
         con.execute("CHECKPOINT")
-        result = publish(con, self.home, run_id, base_copy=base_copy)
-        full = publish(con, self.full_home, run_id, incremental=False)
+        result = publish(con, self.home, plan, base_copy=base_copy)
+        full = publish(con, self.full_home, dataclasses.replace(plan, mode="full"))
         assert full.build == "full"
         runs.record_stage(con, run_id, STAGE, result.seconds, result.as_dict())
         runs.finish_run(con, run_id, "published", "")
@@ -214,7 +217,8 @@ def test_incremental_publish_equals_a_full_publish_over_a_sequence_of_nights(wor
 
 
 def test_the_published_file_copied_ahead_is_what_an_incremental_night_starts_from(world, monkeypatch):
-    import registry.publish as publishing
+    import registry.publish.base_copy as base_copy
+    import registry.publish.deltas as deltas
 
     copied_to = []
 
@@ -222,8 +226,9 @@ def test_the_published_file_copied_ahead_is_what_an_incremental_night_starts_fro
         copied_to.append(dst.name)
         return real(src, dst)
 
-    real = publishing.copy_file
-    monkeypatch.setattr(publishing, "copy_file", spy)
+    real = deltas.copy_file
+    monkeypatch.setattr(base_copy, "copy_file", spy)
+    monkeypatch.setattr(deltas, "copy_file", spy)
     people = _people(120, seed=5)
     world.night("2026-11-19", people, mode="full", ahead=True)   # nothing published yet: nothing to copy
     second = world.night("2026-11-20", people, versions={"p1": "改"}, ahead=True)
@@ -292,7 +297,7 @@ def test_a_published_file_that_is_not_the_expected_base_is_built_in_full(world):
 
 
 def test_a_crosswalk_change_the_delta_keys_miss_is_caught_by_the_checksum(world, monkeypatch):
-    import registry.publish as publishing
+    import registry.publish.deltas as publishing
 
     people = _people(120, seed=4)
     world.night("2026-11-19", people, mode="full")
@@ -300,9 +305,9 @@ def test_a_crosswalk_change_the_delta_keys_miss_is_caught_by_the_checksum(world,
     (d1, k1), (d2, k2) = people[together][:2]
     world.con.execute("INSERT INTO link_decisions VALUES (?, ?, TRUE, 'd1', '王科长', now())",
                       sorted([uid(d1, k1), uid(d2, k2)]))
-    keys = publishing._delta_keys
+    keys = publishing.delta_keys
     # as if the officers' decisions were not among tonight's keys
-    monkeypatch.setattr(publishing, "_delta_keys", lambda con, table, run_id: keys(con, table, run_id).split(
+    monkeypatch.setattr(publishing, "delta_keys", lambda con, table, night: keys(con, table, night).split(
         " UNION ALL SELECT record_uid_l FROM main.link_decisions")[0])
     second = world.night("2026-11-20", people, versions={"p1": "改"})
     assert second.build == "incremental"
@@ -313,8 +318,8 @@ def test_a_crosswalk_change_the_delta_keys_miss_is_caught_by_the_checksum(world,
 def test_a_file_with_too_many_free_blocks_is_compacted_by_a_full_build(world, monkeypatch):
     people = _people(120, seed=5)
     world.night("2026-11-19", people, mode="full")
-    monkeypatch.setattr("registry.publish.COMPACT_FREE_SHARE", -1.0)
-    monkeypatch.setattr("registry.publish.COMPACT_MIN_FREE_BYTES", 0)
+    monkeypatch.setattr("registry.publish.deltas.COMPACT_FREE_SHARE", -1.0)
+    monkeypatch.setattr("registry.publish.deltas.COMPACT_MIN_FREE_BYTES", 0)
     second = world.night("2026-11-20", people, versions={"p1": "改"})
     assert second.build == "full" and second.build_reason.startswith("compacting")
     assert "free blocks" in second.build_reason
@@ -322,9 +327,9 @@ def test_a_file_with_too_many_free_blocks_is_compacted_by_a_full_build(world, mo
     third = world.night("2026-11-21", people, versions={"p2": "改"})
     assert third.build == "incremental" and third.file["full_build_blocks_per_row"] > 0
     # rows deleted but still in their row groups: the file grew more than its rows did
-    monkeypatch.setattr("registry.publish.COMPACT_GROWTH", -0.5)
-    monkeypatch.setattr("registry.publish.COMPACT_MIN_FREE_BYTES", 0)
-    monkeypatch.setattr("registry.publish.COMPACT_FREE_SHARE", 1.0)
+    monkeypatch.setattr("registry.publish.deltas.COMPACT_GROWTH", -0.5)
+    monkeypatch.setattr("registry.publish.deltas.COMPACT_MIN_FREE_BYTES", 0)
+    monkeypatch.setattr("registry.publish.deltas.COMPACT_FREE_SHARE", 1.0)
     fourth = world.night("2026-11-22", people, versions={"p3": "改"})
     assert fourth.build == "full" and "more blocks per row than its last full build" in fourth.build_reason
     assert_same_registry(world.home.published_db, world.full_home.published_db)
@@ -347,4 +352,4 @@ def test_gx_on_an_incremental_night_stops_a_recomputed_resident_and_counts_share
     world.con.execute("UPDATE residents SET status = NULL WHERE resident_id = ?", [changed])
     runs.begin_run(world.con, world.home, "run3", "2026-11-21", "incremental")
     with pytest.raises(PublishError, match="GX expect_column_values_to_not_be_null status"):
-        publish(world.con, world.home, "run3")
+        publish(world.con, world.home, night_of(world.con, "run3", "2026-11-21", "incremental"))

@@ -14,6 +14,7 @@ import pytest
 from registry.home import Home
 from registry.publish import PublishError, blocking_checks, publish
 from registry.residents import build_residents
+from registry.night import incremental_night, night_of
 from tests.residents.factory import load_clusters, load_links, load_records, record, uid
 
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
@@ -33,8 +34,13 @@ def make_run_db(path, name="张伟", run_id="run1", date="2026-11-20"):
     con.execute("""CREATE TABLE runs (run_id VARCHAR, extract_date DATE, mode VARCHAR, status VARCHAR,
                    started_at TIMESTAMP, finished_at TIMESTAMP, message VARCHAR, stats JSON)""")
     con.execute("INSERT INTO runs VALUES (?, ?, 'full', 'running', now(), NULL, NULL, NULL)", [run_id, date])
-    build_residents(con, run_id, date)
+    build_residents(con, incremental_night(date, run_id))
     return con
+
+
+def planned(con, run_id):
+    """The night of a run database made by make_run_db (a full night, opened in its ledger)."""
+    return night_of(con, run_id, "2026-11-20", "full")
 
 
 def published_names(home):
@@ -50,14 +56,14 @@ def home(tmp_path):
 @pytest.fixture
 def first_published(home, tmp_path):
     con = make_run_db(tmp_path / "run1.duckdb")
-    publish(con, home, "run1")
+    publish(con, home, planned(con, "run1"))
     con.close()
     return home
 
 
 def test_publish_writes_a_readable_registry_with_department_views(home, tmp_path):
     con = make_run_db(tmp_path / "run1.duckdb")
-    result = publish(con, home, "run1")
+    result = publish(con, home, planned(con, "run1"))
     assert result.tables["residents"] == 2 and result.tables["crosswalk"] == 4
     assert result.version_path == home.versions_dir / "registry-run1.duckdb" and result.version_path.exists()
     assert not list(home.published_dir.glob(".building-*"))
@@ -82,7 +88,7 @@ def test_blocking_check_failure_leaves_previous_registry_intact(first_published,
     con.execute("DELETE FROM crosswalk WHERE record_uid = ?", [uid(CA, 1)])           # a record lost
     con.execute("UPDATE residents SET id_number = '1101011980050300' WHERE name = '李四'")  # bad format
     with pytest.raises(PublishError, match="missing from it.*1 failing|identity number format"):
-        publish(con, home, "run2")
+        publish(con, home, planned(con, "run2"))
     assert home.published_db.read_bytes() == before
     assert published_names(home) == ["张伟", "王芳"]
     assert not (home.versions_dir / "registry-run2.duckdb").exists()
@@ -106,9 +112,9 @@ def test_failure_after_build_before_swap_leaves_previous_registry(first_publishe
     def crash(building, published):
         assert building.exists()
         raise OSError("disk pulled out")
-    monkeypatch.setattr("registry.publish._swap", crash)
+    monkeypatch.setattr("registry.publish.versions.swap", crash)
     with pytest.raises(OSError, match="disk pulled out"):
-        publish(con, home, "run2")
+        publish(con, home, planned(con, "run2"))
     assert home.published_db.read_bytes() == before
     assert published_names(home) == ["张伟", "王芳"]
     assert not list(home.published_dir.glob(".building-*"))
@@ -121,15 +127,16 @@ def test_publish_killed_mid_build_leaves_previous_registry_and_next_publish_clea
     make_run_db(tmp_path / "run2.duckdb", name="李四", run_id="run2").close()
     marker = tmp_path / "built"
     script = textwrap.dedent(f"""
-        import time, duckdb, registry.publish as p
+        import time, duckdb, registry.publish as p, registry.publish.versions as v
         from pathlib import Path
         from registry.home import Home
+        from registry.night import night_of
         def hang(building, published):
             Path({str(marker)!r}).write_text("built")
             time.sleep(60)
-        p._swap = hang
+        v.swap = hang
         con = duckdb.connect({str(tmp_path / 'run2.duckdb')!r})
-        p.publish(con, Home.at({str(home.root)!r}), "run2")
+        p.publish(con, Home.at({str(home.root)!r}), night_of(con, "run2", "2026-11-20", "full"))
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -146,7 +153,7 @@ def test_publish_killed_mid_build_leaves_previous_registry_and_next_publish_clea
     assert home.published_db.read_bytes() == before                  # ...but the registry is the old one
     assert published_names(home) == ["张伟", "王芳"]
     con = duckdb.connect(str(tmp_path / "run2.duckdb"))
-    publish(con, home, "run2")                                        # the rerun publishes and cleans up
+    publish(con, home, planned(con, "run2"))                                        # the rerun publishes and cleans up
     assert published_names(home) == ["李四", "王芳"]
     assert not list(home.published_dir.glob(".building-*"))
 
@@ -156,7 +163,7 @@ def test_reader_holding_the_old_registry_is_not_disturbed_and_versions_are_prune
     reader = duckdb.connect(str(home.published_db), read_only=True)
     for i in range(2, 5):
         con = make_run_db(tmp_path / f"run{i}.duckdb", name=f"人{i}", run_id=f"run{i}")
-        publish(con, home, f"run{i}", keep_versions=2)
+        publish(con, home, planned(con, f"run{i}"), keep_versions=2)
         con.close()
         time.sleep(0.01)
     assert sorted(reader.execute("SELECT name FROM residents").fetchall()) == [("张伟",), ("王芳",)]
@@ -171,7 +178,7 @@ def test_access_policy_naming_an_unknown_column_fails_clearly(home, tmp_path):
     policy.write_text("departments:\n  labour:\n    residents_columns: [resident_id, salary]\n", encoding="utf-8")
     con = make_run_db(tmp_path / "run1.duckdb")
     with pytest.raises(PublishError, match="labour.*salary"):
-        publish(con, home, "run1", access_policy=policy)
+        publish(con, home, planned(con, "run1"), access_policy=policy)
     assert not home.published_db.exists()
 
 
@@ -181,5 +188,5 @@ def test_great_expectations_blocking_failure_stops_the_publish(first_published, 
     con = make_run_db(tmp_path / "run2.duckdb", name="李四", run_id="run2")
     con.execute("UPDATE residents SET status = NULL")   # only the GX suite checks this
     with pytest.raises(PublishError, match="GX expect_column_values_to_not_be_null status"):
-        publish(con, home, "run2")
+        publish(con, home, planned(con, "run2"))
     assert home.published_db.read_bytes() == before

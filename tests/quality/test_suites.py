@@ -6,6 +6,7 @@ import pytest
 
 from registry.departments import COLUMNS
 from registry.quality.suites import validate_department, validate_records
+from registry.night import full_night, incremental_night
 
 
 def _raw(con, department, rows):
@@ -77,7 +78,7 @@ def _standardise_previous_night(con, department, rows):
     con.execute(f"ALTER TABLE raw_{department} ADD COLUMN _source_file VARCHAR DEFAULT 'f.jsonl'")
     con.execute(f"ALTER TABLE raw_{department} ADD COLUMN _source_line BIGINT DEFAULT 2")
     con.execute(f"ALTER TABLE raw_{department} ADD COLUMN _extract_date DATE DEFAULT DATE '2026-11-19'")
-    standardise(con, full=True)
+    standardise(con, full_night())
 
 
 def test_incremental_night_validates_tonights_rows_and_the_whole_table(con):
@@ -88,7 +89,7 @@ def test_incremental_night_validates_tonights_rows_and_the_whole_table(con):
     _raw(con, "labour", tonight)
     whole = validate_department(con, "labour")
     assert whole.success  # 5% unusable is within labour's normal share over the whole delivery
-    scoped = validate_department(con, "labour", changed_only=True)
+    scoped = validate_department(con, "labour", incremental_night())
     assert scoped.statistics["rows"] == 5
     assert not scoped.success  # but all of tonight's rows are unusable: the delivery is broken
     assert [f["column"] for f in scoped.blocking_failures] == ["_id_number_normalised"]
@@ -98,7 +99,7 @@ def test_incremental_night_still_counts_keys_over_the_whole_table(con):
     good = [{"GRBH": f"LD{i:010d}", "SFZH": "110101199003076638", "XB": "1"} for i in range(5)]
     _standardise_previous_night(con, "labour", good)
     _raw(con, "labour", good + [good[0]])  # nothing new tonight, but a key twice
-    scoped = validate_department(con, "labour", changed_only=True)
+    scoped = validate_department(con, "labour", incremental_night())
     assert scoped.statistics["rows"] == 0
     assert not scoped.success
     assert [f["type"] for f in scoped.blocking_failures] == ["expect_column_values_to_be_unique"]

@@ -6,6 +6,7 @@ import pandas as pd
 
 from tests.residents.factory import load_clusters, load_links, load_records, record, uid
 from registry.residents import assign_resident_ids, build_golden_records, record_history
+from registry.night import full_night, incremental_night
 
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
 DEPTS = (PS, FP, CA, LB)
@@ -39,7 +40,7 @@ def _night(con, run_id, date, people, seed, bumped=()):
     load_clusters(con, [[uid(d, k) for d, k in recs] for recs in people.values() if recs])
     load_links(con, [])
     assign_resident_ids(con, run_id, date)
-    golden = build_golden_records(con)
+    golden = build_golden_records(con, incremental_night())
     record_history(con, date)
     return golden
 
@@ -80,7 +81,7 @@ def test_incremental_golden_records_equal_a_full_recomputation(con):
     history_opened = con.execute("SELECT count(*) FROM resident_history WHERE valid_from = DATE '2026-11-21'"
                                  ).fetchone()[0]
 
-    full = build_golden_records(con, incremental=False)
+    full = build_golden_records(con, full_night())
     assert full.mode == "full" and full.recomputed == second.residents
     for t, df in incremental.items():
         pd.testing.assert_frame_equal(df, _table(con, t), obj=t)

@@ -15,6 +15,7 @@ import pytest
 
 from registry.linkage import cluster_records, load_model, predict_links
 from registry.residents import assign_resident_ids, build_golden_records, record_history
+from registry.night import full_night, incremental_night
 from tests.linkage.records_factory import RECORD_COLUMNS, load_records
 from tests.linkage.synthetic import make_records
 
@@ -46,10 +47,11 @@ def _decide(con, decisions: list[tuple[str, str, bool]]) -> None:
 
 
 def _night(con, model, run_id: str, date: str, *, incremental: bool) -> dict:
-    links = predict_links(con, model, changed_uids="record_changes" if incremental else None)
-    clusters = cluster_records(con, changed_uids="record_changes" if incremental else None)
+    night = (incremental_night if incremental else full_night)(date, run_id)
+    links = predict_links(con, model, night)
+    clusters = cluster_records(con, night)
     ids = assign_resident_ids(con, run_id, date)
-    golden = build_golden_records(con, incremental=incremental)
+    golden = build_golden_records(con, night)
     history = record_history(con, date)
     return {"links": links if not incremental else None, "clusters": clusters, "ids": ids.as_dict(),
             "golden": {k: v for k, v in golden.as_dict().items() if k not in ("mode", "recomputed")},

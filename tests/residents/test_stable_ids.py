@@ -5,6 +5,7 @@ import random
 
 from tests.residents.factory import load_clusters, load_links, load_records, record, uid
 from registry.residents import as_of, build_residents
+from registry.night import incremental_night
 
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
 
@@ -16,7 +17,7 @@ def night(con, run_id, date, people: dict[str, list[tuple[str, int]]], names: di
     load_records(con, rows)
     load_clusters(con, [[uid(d, k) for d, k in recs] for recs in people.values() if recs])
     load_links(con, [])
-    return build_residents(con, run_id, date)
+    return build_residents(con, incremental_night(date, run_id))
 
 
 def ids_by_record(con) -> dict[str, str]:
@@ -118,7 +119,7 @@ def test_crosswalk_match_probability_is_strongest_link_within_the_resident(con):
     load_clusters(con, [[uid(PS, 1), uid(LB, 1), uid(FP, 1)], [uid(CA, 1)]])
     load_links(con, [(uid(PS, 1), uid(LB, 1), 0.97), (uid(LB, 1), uid(FP, 1), 0.91),
                      (uid(PS, 1), uid(CA, 1), 0.99)])  # a link across residents does not count
-    build_residents(con, "n1", "2026-11-20")
+    build_residents(con, incremental_night("2026-11-20", "n1"))
     probs = dict(con.execute("SELECT record_uid, match_probability FROM crosswalk").fetchall())
     assert probs == {uid(PS, 1): 0.97, uid(LB, 1): 0.97, uid(FP, 1): 0.91, uid(CA, 1): 1.0}
 

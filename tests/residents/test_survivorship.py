@@ -8,6 +8,7 @@ import pytest
 
 from tests.residents.factory import load_clusters, load_links, load_records, record, uid
 from registry.residents import assign_resident_ids, build_golden_records
+from registry.night import incremental_night
 
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
 ID_A = "11010119800503001X"
@@ -25,7 +26,7 @@ def golden(con, rows, groups=None, overrides=None):
                        decision_id VARCHAR, decided_by VARCHAR, decided_at TIMESTAMP)""")
         con.executemany("INSERT INTO value_overrides VALUES (?, ?, ?, ?, ?, ?)", overrides)
     assign_resident_ids(con, "run1", "2026-11-20")
-    return build_golden_records(con)
+    return build_golden_records(con, incremental_night())
 
 
 def value(con, column, resident_id=None):
@@ -117,7 +118,7 @@ def test_officer_decision_wins_above_every_rule_and_follows_merges(con):
     assign_resident_ids(con, "run1", "2026-11-20")
     rid = con.execute("SELECT DISTINCT resident_id FROM crosswalk").fetchone()[0]
     assert rid == "R0000000002"
-    summary = build_golden_records(con)
+    summary = build_golden_records(con, incremental_night())
     assert value(con, "birth_date") == dt.date(1980, 6, 3)  # not PS's 1980-05-03, not the older decision
     assert con.execute("SELECT value, department, rule, decision_id FROM lineage WHERE attribute='birth_date'"
                        ).fetchall() == [("1980-06-03", None, "officer_decision", "d1")]

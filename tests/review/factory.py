@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from registry.home import Home
+from registry.night import incremental_night
 
 ID_A, ID_B, ID_C, ID_D = "110101198001020011", "440304199005050022", "320102197003030033", "320102197003030044"
 
@@ -115,7 +116,7 @@ def make_published_home(root: Path, extract_date: str = "2026-11-20") -> Home:
     con = duckdb.connect(str(root / "night1.duckdb"))
     try:
         build_run_tables(con)
-        build_review_queue(con, home.decisions, extract_date, uncertain_band=(0.5, 0.95))
+        build_review_queue(con, incremental_night(extract_date), home.decisions, uncertain_band=(0.5, 0.95))
         publish(con, home)
     finally:
         con.close()

@@ -12,6 +12,7 @@ import pytest
 from registry.review import journal
 from registry.review.decisions import load_decisions
 from registry.review.queue import QUEUE_VERSION, build_review_queue
+from registry.night import full_night, incremental_night
 
 from .world import first_night, load, next_night, recomputed_residents
 
@@ -53,8 +54,8 @@ def _night(tmp_path, standing, decisions, world, date: str, night: int, **contra
         con = duckdb.connect(str(path))
         load(con, world, run_id=f"run{night}", **contract)
         load_decisions(con, decisions)  # before clustering, as the nightly merge does
-        summary = build_review_queue(con, decisions, date, uncertain_band=BAND, incremental=mode == "incremental",
-                                     run_id=f"run{night}")
+        summary = build_review_queue(con, (incremental_night if mode == "incremental" else full_night)(date, f"run{night}"),
+                                     decisions, uncertain_band=BAND)
         out[mode] = (summary, _rows(con, "review_queue", "item_id"),
                      _rows(con, "review_decisions_orphaned", "decision_id"), con)
     (inc, inc_q, inc_o, inc_con), (full, full_q, full_o, full_con) = out["incremental"], out["full"]
@@ -76,7 +77,7 @@ def test_incremental_queue_equals_a_full_build(tmp_path, seed):
     standing = tmp_path / "night1.duckdb"
     con = duckdb.connect(str(standing))
     load(con, w1)
-    assert build_review_queue(con, decisions, "2026-11-19", uncertain_band=BAND).mode == "full"
+    assert build_review_queue(con, incremental_night("2026-11-19"), decisions, uncertain_band=BAND).mode == "full"
     kinds = dict(con.execute("SELECT kind, count(*) FROM review_queue GROUP BY kind").fetchall())
     assert set(kinds) == {"uncertain_link", "conflict", "identity_conflict", "orphan", "weak_cluster"}
     _decide(con, decisions, w1.rng)  # old decisions: on last night's items, applied tonight
@@ -104,14 +105,14 @@ def test_a_changed_definition_or_a_full_night_builds_everything(tmp_path, monkey
     w1 = first_night(7)
     con = duckdb.connect(str(tmp_path / "run.duckdb"))
     load(con, w1)
-    build_review_queue(con, decisions, "2026-11-19", uncertain_band=BAND)
+    build_review_queue(con, incremental_night("2026-11-19"), decisions, uncertain_band=BAND)
     w2, changed = next_night(w1)
     load(con, w2, changed=changed, recomputed=recomputed_residents(w1, w2, changed))
-    assert build_review_queue(con, decisions, "2026-11-20", uncertain_band=BAND, incremental=False).mode == "full"
-    assert build_review_queue(con, decisions, "2026-11-20", uncertain_band=(0.4, 0.95)).mode == "full"  # band
+    assert build_review_queue(con, full_night("2026-11-20"), decisions, uncertain_band=BAND).mode == "full"
+    assert build_review_queue(con, incremental_night("2026-11-20"), decisions, uncertain_band=(0.4, 0.95)).mode == "full"  # band
     monkeypatch.setattr("registry.review.queue.QUEUE_VERSION", QUEUE_VERSION + "-next")
-    assert build_review_queue(con, decisions, "2026-11-20", uncertain_band=(0.4, 0.95)).mode == "full"
-    assert build_review_queue(con, decisions, "2026-11-20", uncertain_band=(0.4, 0.95)).mode == "incremental"
+    assert build_review_queue(con, incremental_night("2026-11-20"), decisions, uncertain_band=(0.4, 0.95)).mode == "full"
+    assert build_review_queue(con, incremental_night("2026-11-20"), decisions, uncertain_band=(0.4, 0.95)).mode == "incremental"
     con.execute("DROP TABLE residents_recomputed")  # survivorship recomputed everyone
-    assert build_review_queue(con, decisions, "2026-11-20", uncertain_band=(0.4, 0.95)).mode == "full"
+    assert build_review_queue(con, incremental_night("2026-11-20"), decisions, uncertain_band=(0.4, 0.95)).mode == "full"
     con.close()

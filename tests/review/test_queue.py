@@ -9,6 +9,7 @@ import duckdb
 from registry.review import item_id_for, published
 from registry.review.decisions import load_decisions, record_decision
 from registry.review.queue import build_review_queue
+from registry.night import incremental_night
 
 from .factory import RECORDS, build_run_tables, publish
 
@@ -29,7 +30,7 @@ def _by_kind(queue: dict, kind: str) -> list[dict]:
 
 
 def test_queue_holds_each_kind(run_con, tmp_path):
-    summary = build_review_queue(run_con, tmp_path / "decisions.jsonl", "2026-11-20", uncertain_band=BAND)
+    summary = build_review_queue(run_con, incremental_night("2026-11-20"), tmp_path / "decisions.jsonl", uncertain_band=BAND)
     q = _queue(run_con)
 
     assert summary.open == {"uncertain_link": 2, "conflict": 1, "identity_conflict": 2, "orphan": 2, "weak_cluster": 1}
@@ -66,11 +67,11 @@ def test_queue_holds_each_kind(run_con, tmp_path):
 
 def test_ids_and_first_raised_date_are_stable_and_closed_items_counted(run_con, tmp_path):
     decisions = tmp_path / "decisions.jsonl"
-    build_review_queue(run_con, decisions, "2026-11-20", uncertain_band=BAND)
+    build_review_queue(run_con, incremental_night("2026-11-20"), decisions, uncertain_band=BAND)
     night1 = _queue(run_con)
     # Next night the household register finds R6: its labour record is no longer an orphan.
     run_con.execute("UPDATE crosswalk SET resident_id = 'R1' WHERE record_uid = 'labour:LD0000000006'")
-    summary = build_review_queue(run_con, decisions, "2026-11-21", uncertain_band=BAND)
+    summary = build_review_queue(run_con, incremental_night("2026-11-21"), decisions, uncertain_band=BAND)
     night2 = _queue(run_con)
 
     orphan6, weak1 = item_id_for("orphan", "labour:LD0000000006"), item_id_for("weak_cluster", "R1")
@@ -92,14 +93,14 @@ def test_decided_item_stays_decided_until_its_evidence_changes(tmp_path, publish
 
     con = duckdb.connect(str(tmp_path / "night2.duckdb"))
     build_run_tables(con)
-    summary = build_review_queue(con, home.decisions, "2026-11-21", uncertain_band=BAND)
+    summary = build_review_queue(con, incremental_night("2026-11-21"), home.decisions, uncertain_band=BAND)
     item = _queue(con)[UL_ITEM]
     assert (item["status"], item["decision"]) == ("decided", "different") and summary.reopened == 0
     assert summary.closed["uncertain_link"] == 0  # not in last night's table of this database: nothing to close
 
     # The family planning record changes: the officer has not seen this evidence, the item reopens.
     build_run_tables(con, hash_salt={"family_planning:JS0000000001": "v2"})
-    summary = build_review_queue(con, home.decisions, "2026-11-22", uncertain_band=BAND)
+    summary = build_review_queue(con, incremental_night("2026-11-22"), home.decisions, uncertain_band=BAND)
     item = _queue(con)[UL_ITEM]
     assert (item["status"], item["decision"], summary.reopened) == ("open", None, 1)
     assert str(item["first_raised_date"]) == "2026-11-21"
@@ -113,7 +114,7 @@ def test_same_on_the_bridge_closes_the_weak_cluster(tmp_path, published_home):
     con = duckdb.connect(str(tmp_path / "night2.duckdb"))
     build_run_tables(con)
     load_decisions(con, home.decisions)
-    build_review_queue(con, home.decisions, "2026-11-21", uncertain_band=BAND)
+    build_review_queue(con, incremental_night("2026-11-21"), home.decisions, uncertain_band=BAND)
     assert weak_id not in _queue(con)  # the officer's "same" is a strong tie: the cluster is no longer weak
     con.close()
 
@@ -124,7 +125,7 @@ def test_decision_on_a_record_that_disappears_is_kept_and_reported(tmp_path, pub
     con = duckdb.connect(str(tmp_path / "night2.duckdb"))
     build_run_tables(con, records=[r for r in RECORDS if r[0] != "family_planning:JS0000000001"])
     load_decisions(con, home.decisions)
-    summary = build_review_queue(con, home.decisions, "2026-11-21", uncertain_band=BAND)
+    summary = build_review_queue(con, incremental_night("2026-11-21"), home.decisions, uncertain_band=BAND)
 
     assert UL_ITEM not in _queue(con)
     assert summary.decisions_orphaned == 1
@@ -137,5 +138,5 @@ def test_decision_on_a_record_that_disappears_is_kept_and_reported(tmp_path, pub
 
 
 def test_connection_is_left_clean_for_the_next_stage(run_con, tmp_path):
-    build_review_queue(run_con, tmp_path / "d.jsonl", "2026-11-20", uncertain_band=BAND)
+    build_review_queue(run_con, incremental_night("2026-11-20"), tmp_path / "d.jsonl", uncertain_band=BAND)
     assert run_con.sql("SELECT count(*) FROM review_queue").fetchall() == [(8,)]

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
+from registry.contracts import DEPARTMENT_SPECS
+
 from .factory import create_record_tables
 
-DEPARTMENTS = {"public_security": "GA", "family_planning": "JS", "civil_affairs": "MZ", "labour": "LD"}
+DEPARTMENTS = {d.name: d.key_prefix for d in DEPARTMENT_SPECS.values()}
 PROBABILITIES = (0.999, 0.99, 0.97, 0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.4, 0.2)
 STREETS = (("福田街道", "岗厦社区"), ("沙头街道", "新洲社区"), ("华富街道", "莲花社区"), (None, None))
 WATERFALL = json.dumps([{"comparison": "name", "level": "same pinyin", "match_weight": 4.2}], ensure_ascii=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.standardise import standardise
+from registry.night import full_night, incremental_night
 
 from tests.standardise.conftest import load_raw
 
@@ -13,7 +14,7 @@ def test_new_changed_removed_across_two_nights(con):
               {"人员编号": "GA0000000003", "姓名": "李娜"}]
     load_raw(con, "public_security", night1, extract_date="2026-11-20")
     load_raw(con, "labour", [{"GRBH": "LD0000000001", "XM": "赵六"}], extract_date="2026-11-20")
-    first = standardise(con)
+    first = standardise(con, incremental_night())
     assert first.full and first.departments["public_security"].new == 3
     assert con.execute("SELECT count(*) FROM record_changes WHERE change = 'new'").fetchone()[0] == 4
 
@@ -22,7 +23,7 @@ def test_new_changed_removed_across_two_nights(con):
               {"人员编号": "GA0000000004", "姓名": "張三"}]                       # new; 0001 removed
     load_raw(con, "public_security", night2, extract_date="2026-11-21")
     con.execute("DROP TABLE raw_labour")  # a department without a raw table is left alone
-    second = standardise(con)
+    second = standardise(con, incremental_night())
     changes = sorted(con.execute("SELECT record_uid, department, change FROM record_changes").fetchall())
     assert changes == [("public_security:GA0000000001", "public_security", "removed"),
                        ("public_security:GA0000000003", "public_security", "changed"),
@@ -42,8 +43,8 @@ def test_new_changed_removed_across_two_nights(con):
 
 def test_full_rebuild_marks_everything_new(con):
     load_raw(con, "civil_affairs", [{"姓名": "张伟"}, {"姓名": "王芳"}])
-    standardise(con)
-    summary = standardise(con, full=True)
+    standardise(con, incremental_night())
+    summary = standardise(con, full_night())
     assert summary.departments["civil_affairs"].new == 2
     assert con.execute("SELECT count(*) FROM records").fetchone()[0] == 2
     assert con.execute("SELECT count(DISTINCT change) FROM record_changes").fetchone()[0] == 1
@@ -51,8 +52,8 @@ def test_full_rebuild_marks_everything_new(con):
 
 def test_unchanged_night_changes_nothing(con):
     load_raw(con, "family_planning", [{"姓名": "张伟", "出生年月": "1990.02"}])
-    standardise(con)
-    summary = standardise(con)
+    standardise(con, incremental_night())
+    summary = standardise(con, incremental_night())
     assert summary.departments["family_planning"].standardised == 0
     assert con.execute("SELECT count(*) FROM record_changes").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM records").fetchone()[0] == 1
@@ -60,7 +61,7 @@ def test_unchanged_night_changes_nothing(con):
 
 def test_quarantine_created_with_contract_columns(con):
     load_raw(con, "labour", [{"CSRQ": "2000年2月30日"}])
-    standardise(con)
+    standardise(con, incremental_night())
     cols = [r[0] for r in con.execute("DESCRIBE quarantine").fetchall()]
     assert cols == ["extract_date", "department", "file", "line", "record_key", "field", "value", "reason"]
 
@@ -75,16 +76,16 @@ def test_unchanged_records_keep_their_value_notes_in_tonights_delivery(con):
     night1 = [{"人员编号": "GA0000000001", "姓名": "张伟", "出生日期": "20000230"},
               {"人员编号": "GA0000000002", "姓名": "王芳"}]
     load_raw(con, "public_security", night1, extract_date="2026-11-20")
-    standardise(con)
+    standardise(con, incremental_night())
     # night 2: a record inserted before the unchanged one moves it to line 3
     night2 = [{"人员编号": "GA0000000003", "姓名": "李娜"}] + night1
     load_raw(con, "public_security", night2, extract_date="2026-11-21")
-    standardise(con)
+    standardise(con, incremental_night())
     incremental = _notes(con)
     assert incremental == [("2026-11-20", "hukou_20261120.csv", 2, "GA0000000001", "impossible_date"),
                            ("2026-11-21", "hukou_20261121.csv", 3, "GA0000000001", "impossible_date")]
     # a rebuild of the same night, and a rerun, write the same notes, once
-    standardise(con, full=True)
+    standardise(con, full_night())
     assert _notes(con) == incremental
-    standardise(con)
+    standardise(con, incremental_night())
     assert _notes(con) == incremental

@@ -6,6 +6,7 @@ import pytest
 
 from registry.standardise import standardise
 from registry.standardise import id_numbers
+from registry.night import incremental_night
 
 from tests.standardise.conftest import load_raw
 
@@ -16,7 +17,7 @@ ID_15 = "440304900101123"                # converts to 440304199001011233
 
 def records_of(con, department, rows, **kw):
     load_raw(con, department, rows, **kw)
-    standardise(con)
+    standardise(con, incremental_night())
     cur = con.execute("SELECT * FROM records WHERE department = ? ORDER BY record_uid", [department])
     cols = [d[0] for d in cur.description]
     return {r["source_record_id"]: r for r in (dict(zip(cols, row)) for row in cur.fetchall())}
@@ -64,7 +65,7 @@ def test_fifteen_digit_number_is_converted(con):
 def test_check_computed_in_sql_matches_reference(con):
     bodies = [f"4403041985112{n:04d}" for n in range(0, 2000, 7)]
     load_raw(con, "labour", [{"SFZH": b + "0"} for b in bodies])
-    standardise(con)
+    standardise(con, incremental_night())
     got = dict(con.execute("SELECT substr(id_number, 1, 17), id_number FROM records").fetchall())
     for b in bodies:
         assert got[b] == b + id_numbers.check_char(b)[0] or got[b] == b + "0"

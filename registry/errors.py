@@ -1,0 +1,28 @@
+"""Errors of the library, in the domain's words: what went wrong for whom, never which flag or form
+field to use. The command line (registry/commands) and the web pages map them to their own flags and
+fields; Dagster shows the message as it is."""
+
+from __future__ import annotations
+
+
+class RegistryError(Exception):
+    """Something the registry refused or could not do; the message says what, for a person."""
+
+
+class NightRefused(RegistryError):
+    """The night may not run as asked (a date before the latest merged night, no deliveries at all);
+    nothing was changed."""
+
+
+class DeliveryStopsNight(RegistryError):
+    """A department's delivery for the night was rejected, or there is none at all: the night stops
+    unless publishing with the previous delivery standing was accepted (NightPlan.accept_rejected)."""
+
+    def __init__(self, message: str, *, department: str, status: str):
+        super().__init__(message)
+        self.department = department
+        self.status = status
+
+
+class PublishError(RegistryError):
+    """The registry was not published; the previous one is untouched."""

@@ -1,0 +1,17 @@
+"""What publish writes into the new registry file besides its tables: one artifact per module
+(registry.publish.context.Artifact), registered below with one line.
+
+Each artifact is prepared on the run database before any file is written (where it refuses, with a
+PublishError, nothing under HOME/published is touched), then written through the new file's own
+connection while the file is finished, before it is checkpointed and swapped in. Every view of the
+file is dropped before the artifacts write (an incremental build starts from yesterday's file).
+"""
+
+from __future__ import annotations
+
+from registry.publish.access import DepartmentViews
+from registry.publish.context import Artifact
+
+ARTIFACTS: tuple[Artifact, ...] = (
+    DepartmentViews(),
+)
