@@ -1,0 +1,20 @@
+"""The kinds of review item, one module each; a new kind is one module and one line below.
+
+Listed most urgent first (the order officers see them in); every night builds each kind's items from
+the same inputs (registry.review.inputs) in this order.
+"""
+
+from __future__ import annotations
+
+from registry.review.items import conflict, identity_conflict, orphan, uncertain_link, weak_cluster
+from registry.review.items.kind import ItemKind
+
+ITEM_KINDS: tuple[ItemKind, ...] = (
+    identity_conflict.KIND,
+    weak_cluster.KIND,
+    conflict.KIND,
+    uncertain_link.KIND,
+    orphan.KIND,
+)
+
+BY_NAME: dict[str, ItemKind] = {k.name: k for k in ITEM_KINDS}
