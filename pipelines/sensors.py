@@ -10,7 +10,7 @@ from dagster import (DefaultSensorStatus, RunFailureSensorContext, RunRequest, S
                      SkipReason, run_failure_sensor, sensor)
 
 from pipelines.jobs import nightly_merge, night_run_config
-from pipelines.resources import RegistryHome
+from pipelines.resources import Clock, RegistryHome
 from pipelines.schedules import TIMEZONE
 from registry.departments import DEPARTMENTS
 from registry.departments.landing import available_dates, deliveries_for
@@ -38,10 +38,10 @@ def nights_ready(landing, done: set[str], now: dt.datetime) -> list[tuple[str, l
 @sensor(job=nightly_merge, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED,
         description="Runs the nightly merge when all four departments have delivered for a night, "
                     f"or at {CUTOFF_HOUR:02d}:00 the next morning with what has landed.")
-def deliveries_landed_sensor(context: SensorEvaluationContext, registry: RegistryHome):
+def deliveries_landed_sensor(context: SensorEvaluationContext, registry: RegistryHome, clock: Clock):
     requested = set(json.loads(context.cursor)) if context.cursor else set()
     done = requested | set(published_dates(registry.paths))
-    now = dt.datetime.now(ZoneInfo(TIMEZONE))
+    now = clock.now(TIMEZONE)
     ready = nights_ready(registry.landing_path, done, now)
     if not ready:
         yield SkipReason("no night is complete or past its cutoff")

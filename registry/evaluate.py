@@ -82,7 +82,7 @@ def evaluate_home(home: str | None, truth_path: str | Path) -> dict:
     crosswalk count as unlinked singletons; crosswalk records without truth are reported, not scored."""
     published = Home.at(home).published_db
     if not published.exists():
-        raise FileNotFoundError(f"no published registry at {published}: run `registry run` first")
+        raise FileNotFoundError(f"no published registry at {published}: no nightly merge has published one yet")
     con = duckdb.connect()
     con.execute(f"ATTACH '{published}' AS published (READ_ONLY)")
     con.register("truth_df", read_truth(truth_path))

@@ -57,8 +57,23 @@ def run(args: argparse.Namespace) -> int:
     try:
         return {"list": _list, "show": _show, "decide": _decide, "link": _link}[args.review_command](home, args)
     except ReviewError as e:
-        print(f"registry review: {e}", file=sys.stderr)
+        print(f"registry review: {cli_message(e)}", file=sys.stderr)
         return 2
+
+
+# The library's decision fields as this command's flags.
+FLAGS = {"decided_by": "--by NAME", "reason": "--reason TEXT", "value": "--value VALUE"}
+
+
+def cli_message(e) -> str:
+    """A review error in this command's words: its flags for the library's fields."""
+    from registry.review import DecisionNotAllowed, MissingDecisionField
+
+    if isinstance(e, MissingDecisionField):
+        return f"{FLAGS.get(e.field, e.field)} is required: {e.why}"
+    if isinstance(e, DecisionNotAllowed):
+        return f"{e.what} takes {' / '.join('--' + d for d in e.allowed)}, not --{e.decision}"
+    return str(e)
 
 
 def _list(home, args) -> int:

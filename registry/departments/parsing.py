@@ -14,6 +14,7 @@ work folder:
 or the whole-file rejection's message. The loader (registry.departments.load) then only stages those
 files and does its bookkeeping; for any delivery not parsed ahead (an earlier night falling back, a
 file changed since, a worker that died) it reads the file itself, so the outcome never depends on it.
+registry.runtime decides when a run parses ahead, and hands the parsing to the run's loaders.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from registry.departments import DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
-from registry.departments.landing import DeliveryRejected, deliveries_for, night_date, sha256_of
+from registry.departments.landing import DeliveryRejected, sha256_of
 from registry.departments.readers import read_delivery
 from registry.departments.row_rules import screen_rows
 from registry.departments.staging import Staged
@@ -196,44 +197,3 @@ class DeliveryParsing:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._futures.clear()
         shutil.rmtree(self.out_dir, ignore_errors=True)
-
-
-# Parsing a launcher started for a run before the run itself (see start_ahead).
-_ahead: DeliveryParsing | None = None
-
-
-def parse_night(landing: Path, extract_date: str, home, run_id: str) -> DeliveryParsing | None:
-    """The parsing of the night's deliveries for run `run_id` (`home` a registry.home.Home): the one
-    started ahead for exactly these files and this run, else started now. None when the landing zone
-    has no delivery for the night (or no night at all)."""
-    global _ahead
-    from registry.run_state import RunState
-
-    date = night_date(extract_date, landing)
-    deliveries = deliveries_for(landing, date) if date else {}
-    out_dir = RunState(home, run_id).work_dir
-    ahead, _ahead = _ahead, None
-    if ahead is not None:
-        if ahead.deliveries == deliveries and ahead.out_dir == out_dir:
-            return ahead
-        ahead.close()
-    if not any(deliveries.values()):
-        return None
-    return DeliveryParsing(deliveries, out_dir, standing_sha256=standing_sha256(home.state_db, date))
-
-
-def start_ahead(landing: Path, extract_date: str, home, run_id: str) -> None:
-    """Start parsing the night's deliveries for a run about to be launched in this process (its id
-    chosen by the launcher), so that the workers use the core left idle while Dagster is imported and
-    the run is set up. The run's resource takes it over (parse_night); abandon_ahead() if it never starts."""
-    global _ahead
-    abandon_ahead()
-    _ahead = parse_night(landing, extract_date, home, run_id)
-
-
-def abandon_ahead() -> None:
-    """Stop a parsing started ahead that no run took over (the run failed before its resources)."""
-    global _ahead
-    ahead, _ahead = _ahead, None
-    if ahead is not None:
-        ahead.close()

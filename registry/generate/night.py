@@ -116,7 +116,7 @@ def generate_night(landing, date: str, people: int, seed: int = 0, truth_path=No
         prev_state = state_dir_for(prev.parent, prev.name)
         if not (prev_state / "meta.json").exists():
             raise FileNotFoundError(f"no generator state for {prev} (expected {prev_state}); "
-                                    "--previous needs a night written by `registry generate`")
+                                    "the previous night must be one this generator wrote")
         meta = json.loads((prev_state / "meta.json").read_text(encoding="utf-8"))
         seed = meta["seed"] if seed is None else seed
         counters = meta["next_key"]

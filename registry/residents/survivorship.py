@@ -35,15 +35,15 @@ from registry.contracts import RESIDENT_LEADING_COLUMNS as LEADING_COLUMNS
 from registry.incremental import (Basis, clear_recomputed, digest, mark_recomputed, recomputed, splice,
                                   worthwhile)
 from registry.night import NightPlan
+from registry.residents.conflicts import write_conflicts
+from registry.residents.overrides import OFFICER_RULE, apply_overrides, resolve_overrides
 from registry.sql import quote_literal as _q
-from registry.sql import column_types, columns, table_exists
+from registry.sql import columns, table_exists
 
 log = logging.getLogger(__name__)
 
 RULES_PATH = Path(__file__).with_name("survivorship.yaml")
 CRITERIA = ("validity", "trust", "completeness", "recency")
-
-OFFICER_RULE = "officer_decision"
 
 # Bump when the survivorship SQL changes meaning: the next run then recomputes everyone.
 ALGORITHM_VERSION = "2"
@@ -213,7 +213,7 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, night: NightPlan,
     active_assistance = rules.get("assistance_active_values", [])
     standing = basis(rules_path)
 
-    _resolve_overrides(con)
+    resolve_overrides(con)
     partial = False
     if night.incremental and standing.holds(con):
         touched = _touched_residents(con, night)
@@ -306,8 +306,8 @@ def build_golden_records(con: duckdb.DuckDBPyConnection, night: NightPlan,
         con.execute("CREATE OR REPLACE TABLE lineage AS " + lineage_sql)
         con.execute("ALTER TABLE lineage ADD COLUMN decision_id VARCHAR")
 
-    applied, unmatched, rejected = _apply_overrides(con, attrs)
-    n_conflicts = _write_conflicts(con, partial)
+    applied, unmatched, rejected = apply_overrides(con, attrs)
+    n_conflicts = write_conflicts(con, _TOUCHED if partial else None)
     _write_basis(con, partial, standing)
 
     residents_n = con.execute("SELECT count(*) FROM residents").fetchone()[0]
@@ -332,110 +332,3 @@ def _write_basis(con: duckdb.DuckDBPyConnection, partial: bool, standing: Basis)
         con.execute(f"CREATE OR REPLACE TABLE golden_members AS {members}")
         clear_recomputed(con, contracts.RESIDENTS_RECOMPUTED)
     standing.record(con)
-
-
-def _resolve_overrides(con: duckdb.DuckDBPyConnection) -> None:
-    """Temp table `_overrides`: the latest value decision per resident and attribute, a resident
-    retired by a merge followed to its survivor."""
-    con.execute("DROP TABLE IF EXISTS _overrides")
-    if not table_exists(con, "value_overrides"):
-        return
-    follow = ("SELECT resident_id, merged_into FROM resident_ids WHERE merged_into IS NOT NULL"
-              if table_exists(con, "resident_ids") else
-              "SELECT NULL::VARCHAR AS resident_id, NULL::VARCHAR AS merged_into WHERE FALSE")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _overrides AS
-        WITH RECURSIVE m AS ({follow}),
-        chain(start_id, resident_id, depth) AS (
-            SELECT resident_id, resident_id, 0 FROM (SELECT DISTINCT resident_id FROM value_overrides)
-            UNION ALL
-            SELECT c.start_id, m.merged_into, c.depth + 1
-            FROM chain c JOIN m ON m.resident_id = c.resident_id WHERE c.depth < 100),
-        final AS (SELECT start_id, arg_max(resident_id, depth) AS resident_id FROM chain GROUP BY start_id)
-        SELECT f.resident_id, o.attribute, o.value, o.decision_id, o.decided_by, o.decided_at
-        FROM value_overrides o JOIN final f ON f.start_id = o.resident_id
-        QUALIFY row_number() OVER (PARTITION BY f.resident_id, o.attribute
-                                   ORDER BY o.decided_at DESC, o.decision_id DESC) = 1""")
-
-
-def _apply_overrides(con: duckdb.DuckDBPyConnection, attrs: dict) -> tuple[int, int, int]:
-    """Officers' value decisions (`_overrides`) replace the golden value."""
-    if not table_exists(con, "_overrides"):
-        return 0, 0, 0
-    types = dict(column_types(con, "residents"))
-    total = con.execute("SELECT count(*) FROM _overrides").fetchone()[0]
-    applied = rejected = 0
-    # One UPDATE per distinct attribute: a handful of names, never a loop over residents.
-    for (attribute,) in con.execute("SELECT DISTINCT attribute FROM _overrides ORDER BY 1").fetchall():
-        if attribute == "resident_id" or attribute not in types or types[attribute].endswith("[]"):
-            log.warning("value_overrides: attribute %r is not a golden column; ignored", attribute)
-            continue
-        typ = types[attribute]
-        cond = (f"o.attribute = {_q(attribute)} AND o.resident_id = residents.resident_id "
-                f"AND TRY_CAST(o.value AS {typ}) IS NOT NULL")
-        n_ok, n_bad = con.execute(f"""
-            SELECT count(*) FILTER (WHERE TRY_CAST(o.value AS {typ}) IS NOT NULL),
-                   count(*) FILTER (WHERE TRY_CAST(o.value AS {typ}) IS NULL)
-            FROM _overrides o JOIN residents r USING (resident_id) WHERE o.attribute = ?""",
-                                  [attribute]).fetchone()
-        rejected += n_bad
-        if not n_ok:
-            continue
-        extra = ""
-        if attribute == "birth_date":  # a decided date is a full date
-            extra = (", birth_year = year(TRY_CAST(o.value AS DATE)), birth_month = month(TRY_CAST(o.value AS DATE)),"
-                     " birth_date_precision = 'day'")
-        con.execute(f"UPDATE residents SET {attribute} = TRY_CAST(o.value AS {typ}){extra} "
-                    f"FROM _overrides o WHERE {cond}")
-        con.execute(f"""DELETE FROM lineage WHERE attribute = ? AND resident_id IN
-                        (SELECT resident_id FROM _overrides o WHERE o.attribute = ?
-                         AND TRY_CAST(o.value AS {typ}) IS NOT NULL)""", [attribute, attribute])
-        con.execute(f"""INSERT INTO lineage
-                        SELECT o.resident_id, o.attribute, CAST(TRY_CAST(o.value AS {typ}) AS VARCHAR), NULL, NULL,
-                               '{OFFICER_RULE}', o.decision_id
-                        FROM _overrides o JOIN residents r USING (resident_id)
-                        WHERE o.attribute = ? AND TRY_CAST(o.value AS {typ}) IS NOT NULL""", [attribute])
-        applied += n_ok
-    return applied, total - applied - rejected, rejected
-
-
-def _write_conflicts(con: duckdb.DuckDBPyConnection, partial: bool = False) -> int:
-    """`conflicts`: residents whose records disagree on birth date, sex or (valid) identity number.
-
-    Only comparable values are compared: a year-month birth date conflicts with a full date only
-    when the months differ. Mistyped identity numbers (failing the check) are typos, not
-    conflicts. `values` is JSON {value: ["department:source_record_id", ...]}.
-    """
-    sql = """
-        WITH v AS (
-            SELECT resident_id, 'birth_date' AS attribute,
-                   coalesce(strftime(birth_date, '%Y-%m-%d'), printf('%04d-%02d', birth_year, birth_month)) AS value,
-                   department || ':' || source_record_id AS record
-            FROM _member WHERE birth_year IS NOT NULL AND birth_month IS NOT NULL
-            UNION ALL
-            SELECT resident_id, 'sex', sex, department || ':' || source_record_id FROM _member WHERE sex IS NOT NULL
-            UNION ALL
-            SELECT resident_id, 'id_number', id_number, department || ':' || source_record_id
-            FROM _member WHERE id_number IS NOT NULL AND id_number_valid),
-        births AS (
-            SELECT resident_id FROM _member
-            WHERE birth_year IS NOT NULL AND birth_month IS NOT NULL
-            GROUP BY resident_id
-            HAVING count(DISTINCT birth_date) > 1 OR count(DISTINCT (birth_year, birth_month)) > 1),
-        disagree AS (
-            SELECT resident_id, 'birth_date' AS attribute FROM births
-            UNION ALL
-            SELECT resident_id, attribute FROM v WHERE attribute <> 'birth_date'
-            GROUP BY ALL HAVING count(DISTINCT value) > 1),
-        grouped AS (
-            SELECT v.resident_id, v.attribute, v.value, list(v.record ORDER BY v.record) AS records
-            FROM v JOIN disagree USING (resident_id, attribute) GROUP BY ALL)
-        SELECT resident_id, attribute, -- keys in value order, so that reruns write the same text
-               CAST('{' || string_agg(to_json(value) || ':' || to_json(records), ',' ORDER BY value) || '}' AS JSON)
-                   AS "values"
-        FROM grouped GROUP BY ALL ORDER BY resident_id, attribute"""
-    if partial:
-        splice(con, "conflicts", "resident_id", _TOUCHED, sql)
-    else:
-        con.execute("CREATE OR REPLACE TABLE conflicts AS " + sql)
-    return con.execute("SELECT count(*) FROM conflicts").fetchone()[0]

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from registry.errors import RegistryError
 from registry.review.items import BY_NAME, ITEM_KINDS
 
 # The kinds of item (registry/review/items/, one module each), most urgent first.
@@ -24,12 +25,33 @@ PAIR_KINDS: tuple[str, ...] = tuple(k.name for k in ITEM_KINDS if k.pair)
 ITEM_PREFIX: dict[str, str] = {k.name: k.prefix for k in ITEM_KINDS}
 
 
-class ReviewError(Exception):
-    """A review request that cannot be carried out; the message says why, for the officer."""
+class ReviewError(RegistryError):
+    """A review request that cannot be carried out; the message says why, in the officer's words (the
+    command line and the web page name their own flags and fields: see `field`)."""
+
+    field: str | None = None
 
 
 class UnknownItem(ReviewError):
     """The published review queue holds no item with this id."""
+
+
+class MissingDecisionField(ReviewError):
+    """A decision lacks something it needs: `field` (decided_by, reason, value) and why it is needed."""
+
+    LABELS = {"decided_by": "the officer deciding", "reason": "the reason", "value": "the value"}
+
+    def __init__(self, field: str, why: str):
+        super().__init__(f"{self.LABELS.get(field, field)} is required: {why}")
+        self.field, self.why = field, why
+
+
+class DecisionNotAllowed(ReviewError):
+    """A decision that makes no sense for what is decided (`allowed` are those that do)."""
+
+    def __init__(self, what: str, allowed: tuple[str, ...], decision: str):
+        super().__init__(f"{what} takes {' / '.join(allowed)}, not {decision}")
+        self.field, self.what, self.allowed, self.decision = "decision", what, allowed, decision
 
 
 def item_id_for(kind: str, subject_key: str) -> str:

@@ -125,17 +125,6 @@ def affected_inputs(con: duckdb.DuckDBPyConnection, lo: float, hi: float, rec_co
                   record_columns=frozenset(rec_cols))
 
 
-def _affected_items_only(con: duckdb.DuckDBPyConnection) -> int:
-    """Keep tonight's items of affected residents only: the slice also yields others, possibly incomplete,
-    whose standing rows stay. Returns how many items were rebuilt."""
-    con.execute("""
-        DELETE FROM _rq_items WHERE NOT (
-            coalesce(json_extract_string(subject, '$.resident_id') IN (SELECT resident_id FROM _rq_affected), false)
-            OR coalesce(json_extract_string(subject, '$.resident_l') IN (SELECT resident_id FROM _rq_affected), false)
-            OR coalesce(json_extract_string(subject, '$.resident_r') IN (SELECT resident_id FROM _rq_affected), false))""")
-    return con.execute("SELECT count(*) FROM _rq_items").fetchall()[0][0]
-
-
 def affected_items_only(con: duckdb.DuckDBPyConnection) -> int:
     """Keep tonight's items of affected residents only: the slice also yields others, possibly incomplete,
     whose standing rows stay. Returns how many items were rebuilt."""

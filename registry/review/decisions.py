@@ -15,7 +15,8 @@ import pandas as pd
 
 from registry.departments import DEPARTMENTS
 from registry.home import Home
-from registry.review import ALLOWED_DECISIONS, DECISIONS, PAIR_KINDS, ReviewError, item_id_for, journal, published
+from registry.review import (ALLOWED_DECISIONS, DECISIONS, PAIR_KINDS, DecisionNotAllowed, MissingDecisionField,
+                             ReviewError, item_id_for, journal, published)
 
 
 def _home(home: Home | str | os.PathLike) -> Home:
@@ -36,9 +37,9 @@ def record_decision(home: Home | str | os.PathLike, *, item_id: str | None = Non
     decided_by = (decided_by or "").strip()
     reason = (reason or "").strip()
     if not decided_by:
-        raise ReviewError("--by NAME is required: who takes the decision")
+        raise MissingDecisionField("decided_by", "who takes the decision")
     if not reason:
-        raise ReviewError("--reason TEXT is required: why (it is kept with the decision)")
+        raise MissingDecisionField("reason", "why (it is kept with the decision)")
     if decision not in DECISIONS:
         raise ReviewError(f"unknown decision {decision!r}: one of {', '.join(DECISIONS)}")
 
@@ -63,8 +64,7 @@ def _decision_on_item(con, home: Home, item_id: str, decision: str, value: str |
     item = published.find_item(con, home, item_id)
     kind, subject = item["kind"], item["subject"] or {}
     if decision not in ALLOWED_DECISIONS[kind]:
-        raise ReviewError(f"a {kind} item takes {' / '.join('--' + d for d in ALLOWED_DECISIONS[kind])}, "
-                          f"not --{decision}")
+        raise DecisionNotAllowed(f"a {kind} item", ALLOWED_DECISIONS[kind], decision)
     row = {"item_id": item_id, "kind": kind, "resident_id": item.get("resident_id"),
            "evidence_hash": evidence_hash or item.get("evidence_hash")}
     if kind in PAIR_KINDS:
@@ -75,14 +75,14 @@ def _decision_on_item(con, home: Home, item_id: str, decision: str, value: str |
     if decision == "value":
         value = str(value).strip() if value is not None else ""
         if not value:
-            raise ReviewError("--value VALUE needs a value: the one the golden record should hold")
+            raise MissingDecisionField("value", "the one the golden record should hold")
         row["value"] = value
     return row
 
 
 def _decision_on_records(con, decision: str, record_l: str | None, record_r: str | None) -> dict:
     if decision not in ("same", "different"):
-        raise ReviewError("`review link` takes --same or --different")
+        raise DecisionNotAllowed("a link between two records", ("same", "different"), decision)
     records = [r.strip() if r else "" for r in (record_l, record_r)]
     for r in records:
         department, _, key = r.partition(":")

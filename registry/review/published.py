@@ -27,7 +27,7 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
     """In-memory connection with the published registry attached read-only as `pub`, and the view `queue`."""
     db = home.published_db
     if not db.exists():
-        raise ReviewError(f"no published registry at {db}: run `registry run --home {home.root}` first")
+        raise ReviewError(f"no published registry at {db}: no nightly merge has published one for {home.root} yet")
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal(db)} AS pub (READ_ONLY)")
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pub' AND table_name = 'review_queue'"
@@ -85,8 +85,7 @@ def find_item(con: duckdb.DuckDBPyConnection, home: Home, item_id: str) -> dict:
     rows = cur.fetchall()
     row = rows[0] if rows else None
     if row is None:
-        raise UnknownItem(f"unknown review item {item_id!r}: not in the published review queue ({home.published_db}); "
-                          "`registry review list` shows the items")
+        raise UnknownItem(f"unknown review item {item_id!r}: not in the published review queue ({home.published_db})")
     item = dict(zip([d[0] for d in cur.description], row))
     for key in ("subject", "evidence"):
         if isinstance(item.get(key), str):

@@ -146,36 +146,64 @@ def test_a_rerun_does_not_parse_the_standing_delivery_again(tmp_path):
 
 
 def test_a_parsing_started_ahead_is_taken_over_by_its_own_run_only(tmp_path, monkeypatch):
-    from registry.departments import parsing as parsing_module
+    """registry.runtime hands a parsing started before the run (by `registry run`) to that run's loaders,
+    explicitly: the runtime object carries it, no process-wide global does."""
     from registry.home import Home
+    from registry.runtime import NightRuntime
 
     landing, home = tmp_path / "landing", Home.at(str(tmp_path / "home")).ensure()
     _night_with_every_kind_of_row(landing, D1)
-    parsing_module.start_ahead(landing, "", home, "run-a")  # "": the latest night there, as `registry run` does
-    ahead = parsing_module._ahead
+    runtime = NightRuntime(home, "run-a", landing, "", speedups=True)  # "": the latest night, as `registry run`
+    runtime.parse_ahead()
+    ahead = runtime.parsing
     assert ahead is not None and ahead.out_dir == home.run_dir / "run-a.work"
     try:
-        assert parsing_module.parse_night(landing, D1, home, "run-a") is ahead  # the same files, the same run
-        assert parsing_module._ahead is None
+        runtime.start()
+        assert runtime.parsing is ahead  # the same files, the same run: taken over, not parsed again
         def no_read(*args, **kwargs):
             raise AssertionError("the loader read a file the workers had parsed ahead")
         monkeypatch.setattr(load_module, "read_delivery", no_read)
-        outcome = load_department(duckdb.connect(), landing, "labour", D1, parsing=ahead)
+        outcome = load_department(duckdb.connect(), landing, "labour", D1, parsing=runtime.parsing)
         assert outcome.status == "loaded" and outcome.rows_loaded > 0  # from the worker's files
     finally:
-        ahead.close()
-    # Started for another run (or another night): stopped, its files removed, and the run parses its own.
-    parsing_module.start_ahead(landing, D1, home, "run-b")
-    other = parsing_module._ahead
-    own = parsing_module.parse_night(landing, D1, home, "run-c")
+        runtime.close()
+    assert runtime.parsing is None and not (home.run_dir / "run-a.work").exists()
+    monkeypatch.undo()
+    # Started for files that changed before the run began (a delivery landed since): stopped, its files
+    # removed, and the run parses tonight's own.
+    other = NightRuntime(home, "run-b", landing, D1, speedups=True)
+    other.parse_ahead()
+    stale = other.parsing
+    (landing / D1 / "labour" / "laodong_20261119.jsonl").unlink()
     try:
-        assert own is not other and own.out_dir == home.run_dir / "run-c.work"
-        assert not other.out_dir.exists() and not other._futures
+        other.start()
+        own = other.parsing
+        assert own is not stale and not stale._futures and own.out_dir == home.run_dir / "run-b.work"
+        assert "labour" not in own._futures
     finally:
-        own.close()
-    parsing_module.start_ahead(landing, D1, home, "run-d")
-    parsing_module.abandon_ahead()  # the run never started
-    assert parsing_module._ahead is None and not (home.run_dir / "run-d.work").exists()
+        other.close()
+    # Started ahead, but the run never started: closing the runtime stops it and removes its files.
+    never = NightRuntime(home, "run-d", landing, D1, speedups=True)
+    never.parse_ahead()
+    never.close()
+    assert never.parsing is None and not (home.run_dir / "run-d.work").exists()
+
+
+def test_without_speedups_nothing_is_parsed_ahead_and_the_run_reads_its_files(tmp_path):
+    from registry.home import Home
+    from registry.runtime import NightRuntime
+
+    landing, home = tmp_path / "landing", Home.at(str(tmp_path / "home")).ensure()
+    _night_with_every_kind_of_row(landing, D1)
+    runtime = NightRuntime(home, "run-e", landing, D1, speedups=False)
+    runtime.parse_ahead()
+    try:
+        runtime.start()
+        assert runtime.parsing is None and not (home.run_dir / "run-e.work").exists()
+        runtime.copy_published_ahead()
+        assert runtime.take_published_base() is None
+    finally:
+        runtime.close()
 
 
 # The strict JSON test as it was before the cheap pre-test was put in front of it.

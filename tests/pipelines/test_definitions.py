@@ -59,7 +59,7 @@ def test_schedule_asks_for_the_night_before(tmp_path, monkeypatch):
 
 
 def test_sensor_starts_complete_nights_and_waits_for_incomplete_ones(tmp_path):
-    from pipelines.resources import RegistryHome
+    from pipelines.resources import Clock, RegistryHome
     from pipelines.sensors import deliveries_landed_sensor, nights_ready
 
     landing = tmp_path / "landing"
@@ -70,7 +70,16 @@ def test_sensor_starts_complete_nights_and_waits_for_incomplete_ones(tmp_path):
     late = dt.datetime(2026, 11, 21, 7, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     assert nights_ready(landing, {"2026-11-19"}, late) == [("2026-11-20", ["labour"])]
 
-    ctx = build_sensor_context(resources={"registry": RegistryHome(home=str(tmp_path))})
+    # The sensor's clock is a resource: at 07:00 the morning after, both nights are due ...
+    ctx = build_sensor_context(resources={"registry": RegistryHome(home=str(tmp_path)),
+                                          "clock": Clock(fixed="2026-11-21T07:00:00+08:00")})
     requests = [r for r in deliveries_landed_sensor(ctx) if isinstance(r, RunRequest)]
     assert [r.tags["registry/extract_date"] for r in requests][:1] == ["2026-11-19"]
     assert "2026-11-19" in json.loads(ctx.cursor)
+    assert [r.tags["registry/extract_date"] for r in requests] == ["2026-11-19", "2026-11-20"]
+    assert requests[1].tags["registry/missing_departments"] == "labour"
+    # ... at 01:00 only the complete one, and the incomplete one waits for labour or the cutoff.
+    early = build_sensor_context(resources={"registry": RegistryHome(home=str(tmp_path)),
+                                            "clock": Clock(fixed="2026-11-21T01:00:00+08:00")})
+    assert [r.tags["registry/extract_date"] for r in deliveries_landed_sensor(early)
+            if isinstance(r, RunRequest)] == ["2026-11-19"]

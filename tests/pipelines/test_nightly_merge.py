@@ -6,6 +6,8 @@ resident_id; the run history counts the changes; a corrupted delivery leaves the
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 from pathlib import Path
@@ -22,7 +24,9 @@ NIGHT1, NIGHT2, NIGHT3 = "2026-11-19", "2026-11-20", "2026-11-21"
 
 
 def _registry(home: Path, sql: str, params=None):
-    con = duckdb.connect(str(home / "published" / "registry.duckdb"), read_only=True)
+    """A query of a home's published registry (or of a registry file)."""
+    path = home if home.suffix == ".duckdb" else home / "published" / "registry.duckdb"
+    con = duckdb.connect(str(path), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
@@ -54,7 +58,9 @@ def incremental_home(nights, tmp_path_factory, monkeypatch_module):
     assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT1]) == 0
     first = _partition(home)
     assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT2]) == 0
-    return home, first
+    # The registry as night 2 published it: later tests publish later nights into this home.
+    night2 = shutil.copy(home / "published" / "registry.duckdb", root / "night2-incremental.duckdb")
+    return home, first, _partition(home), Path(night2)
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +71,8 @@ def monkeypatch_module():
 
 
 def test_second_night_runs_incrementally_and_is_published(incremental_home):
-    home, _ = incremental_home
-    modes = dict(_registry(home, "SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE status = 'published'"))
+    _, _, _, night2 = incremental_home
+    modes = dict(_registry(night2, "SELECT strftime(extract_date, '%Y-%m-%d'), mode FROM runs WHERE status = 'published'"))
     assert modes == {NIGHT1: "full", NIGHT2: "incremental"}
 
 
@@ -81,8 +87,8 @@ def rebuilt_home(nights, tmp_path_factory):
 
 
 def test_incremental_night_equals_a_full_rebuild(incremental_home, rebuilt_home):
-    home, _ = incremental_home
-    incremental, full = _partition(home), _partition(rebuilt_home)
+    _, _, incremental, _ = incremental_home
+    full = _partition(rebuilt_home)
     assert set(incremental.values()) == set(full.values())
     # The same people under the same IDs, too.
     assert incremental == full
@@ -101,10 +107,10 @@ _RUN_COLUMNS = {
 @pytest.mark.parametrize("table", sorted(_RUN_COLUMNS))
 def test_incremental_night_publishes_the_same_tables_as_a_full_rebuild(incremental_home, rebuilt_home, table):
     """Every published table, row for row (run ids aside): what departments and officers read is the same."""
-    home, _ = incremental_home
+    _, _, _, night2 = incremental_home
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{home / 'published' / 'registry.duckdb'}' AS inc (READ_ONLY)")
+        con.execute(f"ATTACH '{night2}' AS inc (READ_ONLY)")
         con.execute(f"ATTACH '{rebuilt_home / 'published' / 'registry.duckdb'}' AS reb (READ_ONLY)")
         exclude = f" EXCLUDE ({', '.join(_RUN_COLUMNS[table])})" if _RUN_COLUMNS[table] else ""
         rows = {db: con.execute(f"SELECT count(*) FROM {db}.{table}").fetchall()[0][0] for db in ("inc", "reb")}
@@ -120,8 +126,7 @@ def test_incremental_night_publishes_the_same_tables_as_a_full_rebuild(increment
 
 
 def test_unchanged_people_keep_their_resident_id(incremental_home):
-    home, first = incremental_home
-    second = _partition(home)
+    _, first, second, _ = incremental_home
     by_members = {members: rid for rid, members in second.items()}
     unchanged = [(rid, members) for rid, members in first.items() if members in by_members]
     assert len(unchanged) > PEOPLE * 0.8
@@ -130,10 +135,10 @@ def test_unchanged_people_keep_their_resident_id(incremental_home):
 
 
 def test_run_history_counts_the_changes(incremental_home):
-    home, first = incremental_home
-    stats = json.loads(_registry(home, "SELECT stats FROM runs WHERE extract_date = ?", [NIGHT2])[0][0])
+    _, first, second, night2 = incremental_home
+    stats = json.loads(_registry(night2, "SELECT stats FROM runs WHERE extract_date = ?", [NIGHT2])[0][0])
     before = set().union(*first.values())
-    after = set().union(*_partition(home).values())
+    after = set().union(*second.values())
     counted = stats["standardised_records"]["changes"]
     new = sum(v for k, v in counted.items() if k.endswith(".new"))
     removed = sum(v for k, v in counted.items() if k.endswith(".removed"))
@@ -142,9 +147,12 @@ def test_run_history_counts_the_changes(incremental_home):
     assert {"created", "merged", "split", "retired"} <= set(stats["residents"]["ids"])
 
 
-def test_corrupted_delivery_leaves_the_published_registry_in_place(nights, incremental_home, capsys):
+@pytest.fixture(scope="module")
+def corrupted_night3(nights, incremental_home):
+    """Night 3 lands with labour's delivery corrupted (its manifest does not match): the run refuses it.
+    What the run said and left is kept here, so that each test below stands on its own."""
     _, landing, _ = nights
-    home, _ = incremental_home
+    home, _, _, _ = incremental_home
     shutil.copytree(landing / NIGHT2, landing / NIGHT3)
     for folder in (landing / NIGHT3).iterdir():
         for f in folder.iterdir():
@@ -162,31 +170,48 @@ def test_corrupted_delivery_leaves_the_published_registry_in_place(nights, incre
         encoding="utf-8")
     published = home / "published" / "registry.duckdb"
     before = published.read_bytes()
-    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3]) != 0
-    err = capsys.readouterr().err
-    assert "labour" in err and data.name in err
-    assert published.read_bytes() == before
-    assert _registry(home, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'")[0][0] == NIGHT2
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3])
+    return {"code": code, "err": err.getvalue(), "file": data.name, "unchanged": published.read_bytes() == before,
+            "latest": _registry(home, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'")[0][0]}
 
 
-def test_rejected_delivery_can_be_published_with_the_previous_one_standing(nights, incremental_home):
-    """Runs after the corrupted-delivery test: the data engineer accepts the night without labour's file."""
+def test_corrupted_delivery_leaves_the_published_registry_in_place(corrupted_night3):
+    assert corrupted_night3["code"] != 0
+    err = corrupted_night3["err"]
+    assert "labour" in err and corrupted_night3["file"] in err
+    assert "--accept-rejected" in err   # the command names its own way on
+    assert corrupted_night3["unchanged"]
+    assert corrupted_night3["latest"] == NIGHT2
+
+
+@pytest.fixture(scope="module")
+def night3_accepted(nights, incremental_home, corrupted_night3):
+    """The data engineer accepts night 3 without labour's file (its previous delivery standing)."""
     _, landing, _ = nights
-    home, _ = incremental_home
+    home, _, _, _ = incremental_home
     labour_before = _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'labour'")[0][0]
-    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3, "--accept-rejected"]) == 0
+    code = main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT3, "--accept-rejected"])
+    return {"code": code, "labour_before": labour_before}
+
+
+def test_rejected_delivery_can_be_published_with_the_previous_one_standing(incremental_home, night3_accepted):
+    home, _, _, _ = incremental_home
+    assert night3_accepted["code"] == 0
     status, message = _registry(home, "SELECT status, message FROM runs WHERE extract_date = ? "
                                       "AND status = 'published'", [NIGHT3])[0]
     assert "labour: rejected" in message
     # Labour's records of the night before still stand in the registry.
-    assert _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'labour'")[0][0] == labour_before
+    assert _registry(home, "SELECT count(*) FROM crosswalk WHERE department = 'labour'")[0][0] == \
+        night3_accepted["labour_before"]
     # The failed attempt of the same night is in the ledger too.
     assert _registry(home, "SELECT count(*) FROM runs WHERE extract_date = ? AND status = 'failed'", [NIGHT3])[0][0] == 1
 
 
-def test_department_missing_a_night_keeps_its_latest_delivery(nights, incremental_home):
+def test_department_missing_a_night_keeps_its_latest_delivery(nights, incremental_home, night3_accepted):
     _, landing, _ = nights
-    home, _ = incremental_home
+    home, _, _, _ = incremental_home
     night4 = "2026-11-22"
     shutil.copytree(landing / NIGHT2, landing / night4, ignore=shutil.ignore_patterns("civil_affairs"))
     for folder in (landing / night4).iterdir():

@@ -43,7 +43,9 @@ def test_api_filters_shows_and_decides(published_home):
         assert item["evidence"]["candidates"] == ["1980-01-02", "1980-02-01"]
 
         status, err = _post(f"{url}/api/items/{CONFLICT_ITEM}/decision", {"decision": "value", "value": "1980-01-02", "by": "王"})
-        assert status == 400 and "--reason TEXT is required" in err["error"]
+        # the page's own field names, never a command-line flag
+        assert status == 400 and err["error"].startswith("reason is required") and err["field"] == "reason"
+        assert "--" not in err["error"]
         status, err = _post(f"{url}/api/items/cf-0000000000000000/decision", {"decision": "dismiss", "by": "王", "reason": "x"})
         assert status == 404 and "unknown review item" in err["error"]
 

@@ -7,8 +7,6 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import duckdb
-
 
 @dataclass(frozen=True)
 class ItemKind:

@@ -19,7 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from registry.home import Home
-from registry.review import ReviewError, UnknownItem, published
+from registry.review import MissingDecisionField, ReviewError, UnknownItem, published
 from registry.review.decisions import record_decision
 
 STATIC = Path(__file__).parent / "static"
@@ -30,8 +30,18 @@ def _json(data, status: int = 200) -> Response:
                     media_type="application/json")
 
 
+# The library's decision fields as the page's JSON fields.
+FIELDS = {"decided_by": "by", "reason": "reason", "value": "value", "decision": "decision"}
+
+
 def _error(e: ReviewError) -> Response:
-    return _json({"error": str(e)}, 404 if isinstance(e, UnknownItem) else 400)
+    """A review error in the page's words: its JSON field names for the library's fields."""
+    body = {"error": str(e)}
+    if isinstance(e, MissingDecisionField):
+        body = {"error": f"{FIELDS.get(e.field, e.field)} is required: {e.why}", "field": FIELDS.get(e.field, e.field)}
+    elif e.field is not None:
+        body["field"] = FIELDS.get(e.field, e.field)
+    return _json(body, 404 if isinstance(e, UnknownItem) else 400)
 
 
 def create_app(home: Home) -> Starlette:
