@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
 def console() -> None:
     """The `registry` command (the entry point; tests call main()). A command whose module says
     `ENDS_WITHOUT_TEARDOWN` ends the process once its output is flushed: after a nightly run Python's
-    teardown of the heap the run leaves (Dagster, Great Expectations, Splink) took 1.7 s at exit,
+    teardown of the heap the run leaves (Dagster, Great Expectations, Splink) costs seconds at exit,
     every night, with nothing left to do."""
     args = build_parser().parse_args()
     code = _dispatch(args)

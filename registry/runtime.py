@@ -68,7 +68,7 @@ class NightRuntime:
     @contextlib.contextmanager
     def importing(self) -> Iterator[None]:
         """Import the run's heavy modules (Dagster, the definitions) without the cycle collector
-        walking the quarter of a million objects they make, which hold no garbage."""
+        walking the objects they make, which hold no garbage."""
         if not self.speedups:
             yield
             return

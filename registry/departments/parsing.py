@@ -100,8 +100,8 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
     # One thread: the two workers and the run itself share the two cores; the workbook worker, whose
     # calamine parse is the night's longest, must not be starved by a text file's parallel scan.
     con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp"), "threads": 1})
-    # The workbook's half a million row lists would trigger Python's cycle collector over and over
-    # (a second of the worker's ten); they hold no cycles, and the worker is short-lived.
+    # The workbook's row lists would trigger Python's cycle collector over and over; they hold no
+    # cycles, and the worker is short-lived.
     collecting = gc.isenabled()
     gc.disable()
     try:

@@ -6,6 +6,9 @@ arrays (None = empty), plus hidden columns the generator keeps for itself:
 `_person_id` (ground truth), `_clean_id`, `_clean_name` (to correct typos on a later night),
 `_dup_key` (a row repeated under the same key) and `_invalid_json` (labour line written broken).
 Record keys are assigned by the caller.
+
+Longer than most modules on purpose: the four builders are read side by side with DEPARTMENTS.md, one
+department's habits after another, and share their helpers.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Everything is drawn as numpy arrays (indices into vocabularies, vectorised check characters);
 there is no loop over people. The result is one pandas DataFrame, one row per person, which the
 department builders (departments.py) turn into delivered records.
+
+Longer than most modules on purpose: one population is one chain of vectorised draws (households,
+identities, names, addresses), each reading the ones before it; split, the chain would be harder to follow.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ def load_suite(suite_name: str, directory: Path | None = None) -> dict:
 
 
 def suite_columns(suite: dict) -> list[str]:
-    """Columns the suite's expectations look at (to validate only those: GX on 1M rows is slow)."""
+    """Columns the suite's expectations look at (to validate only those: GX on a large table is slow)."""
     cols: list[str] = []
     for exp in suite["expectations"]:
         kw = exp.get("kwargs", {})

@@ -2,7 +2,7 @@
 delivery suite on its raw snapshot, and the records suite on `records`. How a suite is scoped to
 tonight's rows is registry.quality.scoped's one policy.
 
-Only the columns a suite looks at are read into pandas: GX on a million rows is slow enough
+Only the columns a suite looks at are read into pandas: GX on a large table is slow enough
 without carrying twenty columns it never reads.
 """
 

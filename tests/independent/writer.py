@@ -1,5 +1,8 @@
 """An independent writer of department deliveries, built from DEPARTMENTS.md only.
 
+One module, longer than most, on purpose: it is read side by side with DEPARTMENTS.md, and it keeps its
+own check-character table and vocabularies rather than the library's, so that it can catch the library.
+
 It shares no code, vocabulary or habits with registry/generate: its own names, addresses and ways of
 being messy, each still within what DEPARTMENTS.md allows (CRLF line ends, everything quoted, commas and
 quotes inside addresses, GB18030-only characters, XLSX from openpyxl or xlsxwriter with typed cells and the
