@@ -1,8 +1,11 @@
 """Probabilistic linkage of department records into persons (Splink, DuckDB backend).
 
     model = load_model()                       # the committed, versioned model
-    predict_links(con, model)                  # records -> links (full); or changed_uids="record_changes"
-    cluster_records(con)                       # links (+ link_decisions) -> clusters
+    predict_links(con, model, night)           # records -> links (the night plan: full, or its changes only)
+    cluster_records(con, night)                # links (+ link_decisions) -> clusters
+
+Everything DuckDB-specific (Splink's database API, the comparisons' SQL macros, the connected-components
+solver) is in backend.py: another engine (Spark) gives its twin of that one module.
 """
 
 from registry.linkage.clustering import cluster_records
