@@ -141,7 +141,8 @@ def raw_snapshot(department_name: str) -> Table:
 # --- run ledger and bookkeeping (registry/runs.py)
 RUNS = Table("runs", _cols("run_id VARCHAR, extract_date DATE, mode VARCHAR, status VARCHAR, started_at TIMESTAMP, "
                            "finished_at TIMESTAMP, message VARCHAR, stats JSON"), key=("run_id",))
-RUN_STAGES = Table("run_stages", _cols("run_id VARCHAR, stage VARCHAR, seconds DOUBLE, stats JSON, recorded_at TIMESTAMP"))
+RUN_STAGES = Table("run_stages", _cols("run_id VARCHAR, stage VARCHAR, seconds DOUBLE, stats JSON, "
+                                       "recorded_at TIMESTAMP"))
 STATE_META = Table("state_meta", _cols("key VARCHAR, value VARCHAR"), key=("key",))
 
 # --- deliveries (registry/departments)

@@ -100,7 +100,8 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
 # What this command adds to a library error that stopped the night: how to go on with its own flags.
 CLI_HINTS = {
-    "DeliveryStopsNight": lambda text: text + " (rerun with --accept-rejected)" if "delivery rejected" in text else text,
+    "DeliveryStopsNight": lambda text: (text + " (rerun with --accept-rejected)" if "delivery rejected" in text
+                                        else text),
 }
 
 
