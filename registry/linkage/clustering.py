@@ -34,7 +34,7 @@ from registry.incremental import Basis, ChangeSet, clear_recomputed, mark_recomp
 from registry.linkage import backend
 from registry.linkage.model import MATCH_THRESHOLD
 from registry.night import NightPlan
-from registry.sql import table_exists
+from registry.sql import drop_temporaries, table_exists
 
 _MAX_ITERATIONS = 100
 # What the standing clusters were computed with; another value makes the next call cluster everything.
@@ -222,7 +222,5 @@ def cluster_records(con: duckdb.DuckDBPyConnection, night: NightPlan, threshold:
     con.execute("CREATE OR REPLACE TABLE cluster_decisions AS "
                 "SELECT record_uid_l, record_uid_r, same FROM cl_decisions")
     standing.record(con)
-    for t in ("cl_decisions", "cl_nodes", "cl_edges", "cl_label", "cl_bad", "cl_offending",
-              "cl_changed", "cl_seeds", "cl_old_component", "cl_old_region", "cl_region"):
-        con.execute(f"DROP TABLE IF EXISTS {t}")
+    drop_temporaries(con, "cl_")
     return con.execute("SELECT count(*) FROM clusters WHERE record_uid = cluster_id").fetchall()[0][0]

@@ -38,7 +38,7 @@ from registry.review.items import ITEM_KINDS
 from registry.review.orphaned import report_orphaned_decisions
 from registry.review.places import resident_places
 from registry.review.status import decided_sql, latest_decisions_sql
-from registry.sql import table_exists
+from registry.sql import drop_temporaries, table_exists
 
 # Bump when an item's SQL changes meaning: the next night then builds the whole queue.
 QUEUE_VERSION = "2"
@@ -169,7 +169,5 @@ def _publish_queue(con: duckdb.DuckDBPyConnection, extract_date, spliced: bool) 
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """The run's connection serves later stages: free the slices and intermediate tables."""
-    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_rq\\_%' "
-                               "ESCAPE '\\'").fetchall():
-        con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+    """The run's connection serves later stages: free the slices and intermediate tables (all `_rq_`)."""
+    drop_temporaries(con, "_rq_")
