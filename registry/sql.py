@@ -23,9 +23,13 @@ def literal_list(values: Iterable[object]) -> str:
     return ", ".join(quote_literal(v) for v in values) or "NULL"
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, database: str | None = None) -> bool:
     """Whether an unqualified `name` reaches a table or view on this connection: one of the current
-    database's main schema, or one of the connection's temporaries. Attached databases do not count."""
+    database's main schema, or one of the connection's temporaries. Attached databases do not count,
+    unless one is named (`database`: then its main schema only)."""
+    if database is not None:
+        return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+                           "AND table_catalog = ? AND table_schema = 'main'", [name, database]).fetchall()[0][0] > 0
     return con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
         "AND ((table_catalog = current_database() AND table_schema = current_schema()) OR table_catalog = 'temp')",

@@ -15,7 +15,7 @@ import pandas as pd
 from registry.home import Home
 from registry.review import KINDS, ReviewError, UnknownItem, journal
 from registry.review.status import decided_sql, latest_decisions_sql
-from registry.sql import quote_literal
+from registry.sql import quote_literal, table_exists
 
 # Columns of a listed item (the queue without its bulky evidence).
 LIST_COLUMNS = ("item_id", "kind", "priority", "status", "resident_id", "street", "community", "summary",
@@ -30,8 +30,7 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
         raise ReviewError(f"no published registry at {db}: no nightly merge has published one for {home.root} yet")
     con = duckdb.connect()
     con.execute(f"ATTACH {quote_literal(db)} AS pub (READ_ONLY)")
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'pub' AND table_name = 'review_queue'"
-                       ).fetchall()[0][0]:
+    if not table_exists(con, "review_queue", database="pub"):
         con.close()
         raise ReviewError(f"{db} has no review_queue table: it was not published by a complete run")
     journal.register(con, home.decisions, "_decisions")
