@@ -232,6 +232,11 @@ def main() -> None:
     for name, f in (("whole run", whole), ("while the night ran", during)):
         print(f"{name:>20}: {f['requests']:>7} requests in {f['seconds']:>5} s = {f['throughput_per_s']:>7} /s, "
               f"p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms, errors {f['errors']} {f['first_errors'] or ''}")
+    timeline = []
+    for t0 in range(0, int(result["ended"] - result["started"]), 5):   # where the slow answers were
+        f = _figures(rows, result["started"] + t0, result["started"] + t0 + 5)
+        timeline.append(f"{t0:>3}s {f['throughput_per_s']:>6.0f}/s p99 {f['p99_ms']:>6.1f}")
+    print("per 5 s:  " + " | ".join(timeline))
     print(f"service peak memory {peak:,.0f} MB; answers from night 1 after night 2 (per client): {went_back}; "
           f"404 for keys night 2 removed (counted as answered): {gone}")
     print(json.dumps({"benchmark": "api_lookups", "residents": residents, "clients": args.clients,
