@@ -118,8 +118,8 @@ def world(tmp_path_factory):
     mp.setenv("DAGSTER_HOME", str(root / "dagster"))
     home = Home(root / "home")
     landing = root / "landing"
-    # `registry run` sets these for its Dagster definitions; put them back afterwards, or the tests that
-    # run next in this process (a sensor reading REGISTRY_LANDING) would see this module's landing zone.
+    # `registry run` sets these for its Dagster definitions; put them back afterwards (tests/conftest.py
+    # does so after each test; this module-wide fixture outlives one test).
     mp.setenv("REGISTRY_HOME", str(home.root))
     mp.setenv("REGISTRY_LANDING", str(landing))
     try:
