@@ -10,6 +10,6 @@ officers' accounts and sessions, the audit of reads, and the file modes that kee
 
 from __future__ import annotations
 
+from registry.errors import AccessError
 
-class AccessError(Exception):
-    """A request about access that cannot be carried out; the message says why."""
+__all__ = ["AccessError"]
