@@ -253,6 +253,7 @@ def verify(home: Home) -> tuple[int, str | None]:
                 except ValueError:
                     return n, f"{path.name} line {number}: not JSON"
                 if row.get("prev") != prev or row.get("seq") != seq + 1:
-                    return n, f"{path.name} line {number}: does not follow the line before it (edited, removed or reordered)"
+                    return n, (f"{path.name} line {number}: does not follow the line before it "
+                               "(edited, removed or reordered)")
                 prev, seq, n = _line_hash(line), row["seq"], n + 1
     return n, None

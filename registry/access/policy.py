@@ -20,7 +20,8 @@ LOOKUPS: dict[str, str] = {
     "record": "its own record key -> the resident (GET /api/v1/records/{department}/{source_record_id})",
     "resident": "a resident by resident_id (GET /api/v1/residents/{resident_id})",
     "id_number": "find residents by identity number, with a stated purpose (GET /api/v1/residents?id_number=)",
-    "name_birth_date": "find residents by name and birth date, with a stated purpose (GET /api/v1/residents?name=&birth_date=)",
+    "name_birth_date": "find residents by name and birth date, with a stated purpose "
+                       "(GET /api/v1/residents?name=&birth_date=)",
     "export": "its whole view as one Parquet file (GET /api/v1/export.parquet)",
     "changes": "the change feed since a cursor (GET /api/v1/changes)",
     "discrepancies": "its own records that differ from the golden record (GET /api/v1/discrepancies)",
@@ -83,7 +84,8 @@ def load_policy(path: str | Path | None = None, residents_columns: set[str] | No
             raise PolicyError(f"{where}: `sensitive` maps each sensitive column to the purpose it is read for")
         unnamed = [c for c in columns if c in sensitive_columns and c not in sensitive]
         if unnamed:
-            raise PolicyError(f"{where}: sensitive columns {', '.join(unnamed)} listed without a purpose under `sensitive`")
+            raise PolicyError(f"{where}: sensitive columns {', '.join(unnamed)} listed without a purpose "
+                              "under `sensitive`")
         stray = [c for c in sensitive if c not in columns]
         if stray:
             raise PolicyError(f"{where}: `sensitive` names {', '.join(stray)}, which are not in its residents_columns")

@@ -195,9 +195,11 @@ def router() -> APIRouter:
     async def find(who: Who, request: Request,
                    purpose: Annotated[str, Query(min_length=2, max_length=200,
                                                  description="Why the caller looks the person up (audited)")],
-                   id_number: Annotated[str | None, Query(max_length=40, description="Any form the departments write")] = None,
+                   id_number: Annotated[str | None, Query(max_length=40,
+                                                          description="Any form the departments write")] = None,
                    name: Annotated[str | None, Query(max_length=64)] = None,
-                   birth_date: Annotated[str | None, Query(max_length=20, description="YYYY-MM-DD, YYYYMMDD, YYYY年M月D日, or YYYY-MM")] = None,
+                   birth_date: Annotated[str | None, Query(
+                       max_length=20, description="YYYY-MM-DD, YYYYMMDD, YYYY年M月D日, or YYYY-MM")] = None,
                    ) -> Response:
         if id_number is not None and (name is not None or birth_date is not None):
             raise HTTPException(422, "find by id_number, or by name and birth_date, not both")
@@ -264,7 +266,8 @@ def router() -> APIRouter:
     @r.get("/discrepancies", response_model=DiscrepanciesAnswer,
            summary="The caller's own records whose values differ from the golden record, and where that came from")
     async def discrepancies(who: Who, request: Request,
-                            after: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
+                            after: Annotated[str | None, Query(max_length=200,
+                                                               description="`next` of the previous page")] = None,
                             attribute: Annotated[str | None, Query(max_length=64)] = None,
                             limit: Annotated[int, Query(ge=1, le=changes.MAX_LIMIT)] = PAGE) -> Response:
         _allowed(who, "discrepancies")

@@ -136,8 +136,10 @@ class Snapshot:
 
     @classmethod
     def _index(cls, path: Path, identity: tuple, con: duckdb.DuckDBPyConnection, policy: Policy) -> "Snapshot":
-        run = con.execute("SELECT run_id, CAST(extract_date AS VARCHAR) FROM pub.runs WHERE status = 'published' "
-                          "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchall() if table_exists(con, "runs", "pub") else []
+        run = []
+        if table_exists(con, "runs", "pub"):
+            run = con.execute("SELECT run_id, CAST(extract_date AS VARCHAR) FROM pub.runs WHERE status = 'published' "
+                              "ORDER BY finished_at DESC NULLS LAST LIMIT 1").fetchall()
         run_id, extract_date = run[0] if run else (None, None)
         have = {c for c, in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = 'pub' "
                                         "AND table_name = 'residents'").fetchall()}

@@ -97,7 +97,8 @@ def feed(con: duckdb.DuckDBPyConnection, db: str, dept: DepartmentPolicy, since:
             SEMI JOIN held h ON h.resident_id = n.resident_id),
         changes AS (
             SELECT t.extract_date, t.finished, t.run_id,
-                   CASE e.event WHEN 'merged' THEN {k['merged']} WHEN 'split' THEN {k['split']} ELSE {k['retired']} END AS kind,
+                   CASE e.event WHEN 'merged' THEN {k['merged']} WHEN 'split' THEN {k['split']}
+                                ELSE {k['retired']} END AS kind,
                    e.resident_id, e.other_resident_id, NULL AS status, NULL AS old_values, NULL AS new_values
             FROM nights t JOIN {db}.resident_events e USING (run_id)
             WHERE e.event IN ('merged', 'split', 'retired')
@@ -125,7 +126,8 @@ def feed(con: duckdb.DuckDBPyConnection, db: str, dept: DepartmentPolicy, since:
         cursor = Cursor(str(last["extract_date"]), last["finished"], last["run_id"], last["kind"], last["resident_id"])
     else:
         cursor = _latest(con, db) or since
-        cursor = cursor if (cursor.extract_date, cursor.finished_at) >= (since.extract_date, since.finished_at) else since
+        if (cursor.extract_date, cursor.finished_at) < (since.extract_date, since.finished_at):
+            cursor = since   # a night taken back since the caller's cursor: stay where the caller was
     return changes, cursor, more
 
 
