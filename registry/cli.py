@@ -14,7 +14,10 @@ COMMANDS = {
     "run": "Run the nightly merge for one extract date and publish the registry.",
     "evaluate": "Score the published crosswalk against ground truth.",
     "review": "The quality officers' review queue: list, show, decide, link.",
-    "serve": "Serve the web pages (the review queue).",
+    "serve": "Serve the review pages and the department API.",
+    "access": "Departments' credentials for the department API: grant, list, rotate, revoke.",
+    "users": "Officers' and administrators' accounts: add, list, passwd, remove.",
+    "audit": "Who read what: one row per read of personal data.",
 }
 
 
@@ -38,6 +41,8 @@ def console() -> None:
     `ENDS_WITHOUT_TEARDOWN` ends the process once its output is flushed: after a nightly run Python's
     teardown of the heap the run leaves (Dagster, Great Expectations, Splink) costs seconds at exit,
     every night, with nothing left to do."""
+    # What the registry writes holds personal data: its own user's alone unless a module says otherwise.
+    os.umask(0o077)
     args = build_parser().parse_args()
     code = _dispatch(args)
     if getattr(args._module, "ENDS_WITHOUT_TEARDOWN", False):

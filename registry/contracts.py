@@ -242,6 +242,13 @@ class Published:
     required: bool = False       # the run database must hold it (else the registry is not published)
 
 
+# --- what departments receive (registry/sharing)
+# A department's record whose standardised value differs from the golden value, and where that came from.
+DISCREPANCIES = Table("discrepancies", _cols(
+    "department VARCHAR, source_record_id VARCHAR, resident_id VARCHAR, attribute VARCHAR, record_value VARCHAR, "
+    "golden_value VARCHAR, golden_department VARCHAR, golden_rule VARCHAR"))
+
+
 PUBLISHED_TABLES: tuple[Published, ...] = (
     Published(RESIDENTS_TABLE, "by_resident", required=True),
     Published("crosswalk", "by_key", key="record_uid", shape=CROSSWALK, required=True),
@@ -254,4 +261,5 @@ PUBLISHED_TABLES: tuple[Published, ...] = (
     Published("runs", "rewrite", shape=RUNS),
     Published("quarantine", "rewrite", shape=QUARANTINE),
     Published("deliveries", "rewrite", shape=DELIVERIES),
+    Published(DISCREPANCIES.name, "by_resident", shape=DISCREPANCIES),
 )

@@ -26,3 +26,8 @@ class DeliveryStopsNight(RegistryError):
 
 class PublishError(RegistryError):
     """The registry was not published; the previous one is untouched."""
+
+
+class AccessError(RegistryError):
+    """A request about who may read what (a credential, an account, the access policy) that cannot be
+    carried out; nothing was changed."""

@@ -20,6 +20,11 @@ class Home:
     HOME/published/registry.duckdb         the published registry (atomically replaced)
     HOME/published/versions/               the last several published versions
     HOME/dagster/                          DAGSTER_HOME: run history for `dagster dev`
+    HOME/access/                           departments' credentials, officers' accounts (hashes only)
+    HOME/audit/                            the audit of reads of personal data, append-only
+    HOME/extracts/<department>/            each department's Parquet extract of each published run
+
+    Everything but the landing zone and the extracts is the service's own: folders 0700 (see ensure()).
     """
 
     root: Path
@@ -68,8 +73,25 @@ class Home:
     def dagster_home(self) -> Path:
         return self.root / "dagster"
 
+    @property
+    def access_dir(self) -> Path:
+        return self.root / "access"
+
+    @property
+    def audit_dir(self) -> Path:
+        return self.root / "audit"
+
+    @property
+    def extracts_dir(self) -> Path:
+        return self.root / "extracts"
+
     def ensure(self) -> "Home":
-        for d in (self.root, self.landing, self.state_dir, self.run_dir, self.review_dir,
-                  self.published_dir, self.versions_dir, self.dagster_home):
-            d.mkdir(parents=True, exist_ok=True)
+        from registry.access.files import PRIVATE_DIR, TRAVERSE_ONLY, private_dir
+
+        # HOME: others may pass through to a department's extract folder, never list or open the rest.
+        private_dir(self.root, TRAVERSE_ONLY)
+        self.landing.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)  # its owner may have opened it
+        for d in (self.state_dir, self.run_dir, self.review_dir, self.published_dir, self.versions_dir,
+                  self.dagster_home, self.access_dir, self.audit_dir):
+            private_dir(d)
         return self

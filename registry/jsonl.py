@@ -19,8 +19,8 @@ def append(path: Path, row: dict[str, Any] | Callable[[], dict[str, Any]]) -> di
     """Append one JSON object as a line. `row` may be a function called under the lock (to number or
     time the row in the order the lines are written). Returns the row written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)   # personal data: the service's alone
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
@@ -28,7 +28,7 @@ def append(path: Path, row: dict[str, Any] | Callable[[], dict[str, Any]]) -> di
             line = json.dumps(written, ensure_ascii=False, separators=(",", ":"), default=str) + "\n"
             if _ends_without_newline(fd):
                 line = "\n" + line  # a torn last line stays visible (and reported) instead of swallowing ours
-            _write_all_or_nothing(fd, line.encode("utf-8"))
+            write_all_or_nothing(fd, line.encode("utf-8"))
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
@@ -58,9 +58,10 @@ def last_line_complete(path: Path) -> bool:
         return fh.read(1) == b"\n"
 
 
-def _write_all_or_nothing(fd: int, data: bytes) -> None:
-    """The whole line reaches the disk, or the file is cut back to where it was and the caller hears of it:
-    a line is never half-recorded, nor reported recorded when it is not (e.g. a full disk)."""
+def write_all_or_nothing(fd: int, data: bytes) -> None:
+    """The whole of `data` (one line or several) reaches the disk, or the file is cut back to where it
+    was and the caller hears of it: a line is never half-recorded, nor reported recorded when it is not
+    (e.g. a full disk)."""
     start = os.fstat(fd).st_size
     try:
         view = memoryview(data)

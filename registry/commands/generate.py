@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 
-from registry.commands.common import add_home
+from registry.commands.common import add_home, iso_date
 from registry.home import Home
-
-
-def _date(text: str) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--people", type=int, required=True, metavar="N",
                         help="people registered with public security (ignored with --previous: the population carries over)")
-    parser.add_argument("--date", type=_date, required=True, metavar="YYYY-MM-DD", help="extract date of the night")
+    parser.add_argument("--date", type=iso_date, required=True, metavar="YYYY-MM-DD", help="extract date of the night")
     parser.add_argument("--out", default=None, metavar="LANDING", help="landing zone (default: HOME/landing)")
     add_home(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed writes the same files")

@@ -138,8 +138,9 @@ def _publish(con, home: Home, night: NightPlan, keep_versions, access_policy, ba
             steps["full build"] = time.monotonic() - clock
         counts, written = built
         file_figures = deltas.file_figures(building, counts, build, night.previous_publish)
-        # Read-only on disk: kept versions are hard links to it, and no reader may write through it.
-        os.chmod(building, 0o444)
+        # Read-only on disk (kept versions are hard links to it, and no reader may write through it), and
+        # the service's alone: departments read through the service or their extracts.
+        os.chmod(building, 0o400)
         versions.swap(building, home.published_db)
     except BaseException:
         versions.remove_db_file(building)

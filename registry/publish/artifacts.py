@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from registry.publish.access import DepartmentViews
 from registry.publish.context import Artifact
+from registry.sharing.discrepancies import DepartmentDiscrepancies
+from registry.sharing.extracts import DepartmentExtracts
 
 ARTIFACTS: tuple[Artifact, ...] = (
     DepartmentViews(),
+    DepartmentDiscrepancies(),   # the published table `discrepancies`, computed on the run database
+    DepartmentExtracts(),        # HOME/extracts/<department>/registry-<run_id>.parquet
 )

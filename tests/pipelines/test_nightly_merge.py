@@ -101,6 +101,7 @@ _RUN_COLUMNS = {
     "resident_events": ["run_id"],
     "review_queue": [],
     "quarantine": [],
+    "discrepancies": [],
 }
 
 

@@ -18,7 +18,7 @@ from tests.residents.test_incremental import _person_records
 PS, FP, CA, LB = "public_security", "family_planning", "civil_affairs", "labour"
 DEPTS = (PS, FP, CA, LB)
 PUBLISHED = ("residents", "crosswalk", "lineage", "conflicts", "resident_events", "resident_history",
-             "resident_ids", "review_queue", "runs", "quarantine", "deliveries")
+             "resident_ids", "review_queue", "runs", "quarantine", "deliveries", "discrepancies")
 
 
 def _records(label: str, recs, version: str) -> list[dict]:

@@ -1,26 +1,29 @@
-"""The review page: a Starlette app serving plain HTML/CSS/JS from static/ and a small JSON API.
+"""The review page: plain HTML/CSS/JS from static/ and a small JSON API, for signed-in officers.
 
+GET  /                                              the page (the sign-in page first, when signed out)
 GET  /api/items?kind=&street=&community=&status=   items (open by default; status=all for every item) + facets
 GET  /api/items/{item_id}                           one item with its evidence
-POST /api/items/{item_id}/decision                  {"decision", "value", "by", "reason"} -> the decision and the item
-Decisions go through registry.review.decisions, exactly as `registry review decide` does.
+POST /api/items/{item_id}/decision                  {"decision", "value", "reason"} -> the decision and the item
+Decisions go through registry.review.decisions, exactly as `registry review decide` does, in the name
+of the signed-in officer (a typed name is refused). Reading items is audited like any read of personal
+data. Sign-in, sessions and CSRF: registry.service.officers; the app: registry.service.create_app.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from registry.home import Home
 from registry.review import MissingDecisionField, ReviewError, UnknownItem, published
 from registry.review.decisions import record_decision
+from registry.service.officers import Officer, officer, officer_change
 
 STATIC = Path(__file__).parent / "static"
 
@@ -44,49 +47,82 @@ def _error(e: ReviewError) -> Response:
     return _json(body, 404 if isinstance(e, UnknownItem) else 400)
 
 
-def create_app(home: Home) -> Starlette:
-    def index(request: Request) -> Response:
+class DecisionBody(BaseModel):
+    """What an officer decides. Who decides is the signed-in officer: a `by` field is refused."""
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["same", "different", "value", "dismiss"]
+    value: str | None = Field(None, max_length=200)
+    reason: str = Field("", max_length=2000)
+
+
+async def _audit(request: Request, who: Officer, endpoint: str, resident_ids: list[str], query: dict | None = None):
+    await request.app.state.audit.awrite({
+        "who": f"officer:{who.name}", "officer": who.name, "endpoint": endpoint,
+        "client": request.client.host if request.client else None, "status": 200, "query": query or None,
+        "scope": "records", "residents": len(resident_ids), "resident_ids": resident_ids})
+
+
+def router(home: Home) -> APIRouter:
+    r = APIRouter(tags=["review"])
+
+    @r.get("/", include_in_schema=False)
+    def index(who: Officer = Depends(officer)) -> Response:
         return FileResponse(STATIC / "index.html")
 
-    def items(request: Request) -> Response:
+    @r.get("/api/items", summary="Review items and the filters' facets")
+    async def items(request: Request, who: Officer = Depends(officer)) -> Response:
         q = request.query_params
         status = q.get("status") or "open"
         try:
-            df = published.list_items(home, kind=q.get("kind") or None, street=q.get("street") or None,
-                                      community=q.get("community") or None,
-                                      status=None if status == "all" else status, limit=int(q.get("limit") or 500))
-            rows = json.loads(df.to_json(orient="records", force_ascii=False))
-            return _json({"items": rows, "facets": published.facets(home)})
-        except ReviewError as e:
-            return _error(e)
-
-    def item(request: Request) -> Response:
-        try:
-            return _json(published.get_item(home, request.path_params["item_id"]))
-        except ReviewError as e:
-            return _error(e)
-
-    async def decide(request: Request) -> Response:
-        item_id = request.path_params["item_id"]
-        try:
-            body = await request.json()
+            limit = min(int(q.get("limit") or 500), 5000)
         except ValueError:
-            return _json({"error": "the request body must be JSON"}, 400)
-        if not isinstance(body, dict):
-            return _json({"error": "the request body must be a JSON object"}, 400)
+            return _json({"error": "limit must be a number"}, 400)
+        try:
+            df = await run_in_threadpool(
+                published.list_items, home, kind=q.get("kind") or None, street=q.get("street") or None,
+                community=q.get("community") or None, status=None if status == "all" else status, limit=limit)
+            rows = json.loads(df.to_json(orient="records", force_ascii=False))
+            facets = await run_in_threadpool(published.facets, home)
+        except ReviewError as e:
+            return _error(e)
+        await _audit(request, who, "GET /api/items", sorted({r["resident_id"] for r in rows if r.get("resident_id")}),
+                     {k: v for k, v in q.items()})
+        return _json({"items": rows, "facets": facets})
+
+    @r.get("/api/items/{item_id}", summary="One review item with its evidence")
+    async def item(item_id: str, request: Request, who: Officer = Depends(officer)) -> Response:
+        try:
+            found = await run_in_threadpool(published.get_item, home, item_id)
+        except ReviewError as e:
+            return _error(e)
+        await _audit(request, who, "GET /api/items/{item_id}", [found["resident_id"]] if found.get("resident_id") else [],
+                     {"item_id": item_id})
+        return _json(found)
+
+    @r.post("/api/items/{item_id}/decision", summary="Decide a review item, as the signed-in officer")
+    async def decide(item_id: str, body: DecisionBody, request: Request,
+                     who: Officer = Depends(officer_change)) -> Response:
         try:
             row = await run_in_threadpool(
-                record_decision, home, item_id=item_id, decision=str(body.get("decision") or ""),
-                value=body.get("value"), decided_by=str(body.get("by") or ""), reason=str(body.get("reason") or ""))
+                record_decision, home, item_id=item_id, decision=body.decision, value=body.value,
+                decided_by=who.name, reason=body.reason)
             current = await run_in_threadpool(published.get_item, home, item_id)
         except ReviewError as e:
             return _error(e)
         return _json({"decision": row, "item": current})
 
-    return Starlette(routes=[
-        Route("/", index),
-        Route("/api/items", items),
-        Route("/api/items/{item_id}", item),
-        Route("/api/items/{item_id}/decision", decide, methods=["POST"]),
-        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
-    ])
+    return r
+
+
+def static_files():
+    from starlette.staticfiles import StaticFiles
+
+    return StaticFiles(directory=STATIC)
+
+
+def create_app(home: Home):
+    """The whole `registry serve` application on HOME (registry.service.create_app)."""
+    from registry.service import create_app as create
+
+    return create(home)
+

@@ -1,16 +1,18 @@
 // The review page: list, filter, show evidence, decide with one click or key (s / d / v / x).
+// The officer is signed in (/login); decisions are recorded in their name, with the session's CSRF token.
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
-const REVIEWER_KEY = "registry.reviewer";
 let current = null;   // the item shown in the detail panel
 let items = [];
+let session = null;   // {name, role, csrf_token}
 const KEY_FIELDS = ["record_uid", "department", "source_record_id", "component"];  // differ by nature: not marked
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (k === "class") node.className = v; else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else if (k === "style") node.style.cssText = v;   // CSSOM: the page's content security policy allows no style attributes
     else node.setAttribute(k, v);
   }
   for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(c ?? ""));
@@ -18,11 +20,17 @@ function el(tag, attrs = {}, ...children) {
 }
 const show = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
 
-async function api(path, options) {
-  const res = await fetch(path, options);
+async function api(path, options = {}) {
+  const res = await fetch(path, { credentials: "same-origin", ...options });
+  if (res.status === 401) { window.location.assign("/login"); throw new Error("signed out"); }
   const body = await res.json();
-  if (!res.ok) throw new Error(body.error || res.statusText);
+  if (!res.ok) throw new Error(body.error || (typeof body.detail === "string" ? body.detail : res.statusText));
   return body;
+}
+
+function change(path, method, body) {
+  return api(path, { method, headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+                     body: JSON.stringify(body) });
 }
 
 function fillSelect(select, values, keep) {
@@ -135,15 +143,12 @@ async function decide(decision) {
   if (!current) return;
   const button = document.querySelector(`#decide button[data-decision="${decision}"]`);
   if (button && button.disabled) { message(`a ${current.kind} item cannot be decided "${decision}"`, "error"); return; }
-  const by = $("#reviewer").value.trim(), reason = $("#reason").value.trim();
-  if (!by) { message("Enter your name as reviewer first.", "error"); $("#reviewer").focus(); return; }
+  const reason = $("#reason").value.trim();
   if (!reason) { message("Enter a reason first.", "error"); $("#reason").focus(); return; }
-  localStorage.setItem(REVIEWER_KEY, by);
-  const body = { decision, by, reason };
+  const body = { decision, reason };
   if (decision === "value") body.value = $("#value").value.trim();
   try {
-    const res = await api(`/api/items/${encodeURIComponent(current.item_id)}/decision`,
-      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const res = await change(`/api/items/${encodeURIComponent(current.item_id)}/decision`, "POST", body);
     current = res.item;
     const listed = items.find((i) => i.item_id === current.item_id);
     if (listed) Object.assign(listed, { status: current.status, decision: current.decision });
@@ -163,6 +168,13 @@ document.addEventListener("keydown", (ev) => {
 for (const b of document.querySelectorAll("#decide button[data-decision]"))
   b.addEventListener("click", () => decide(b.dataset.decision));
 for (const id of ["#f-kind", "#f-street", "#f-community", "#f-decided"]) $(id).addEventListener("change", loadItems);
-$("#reviewer").value = localStorage.getItem(REVIEWER_KEY) || "";
-$("#reviewer").addEventListener("change", () => localStorage.setItem(REVIEWER_KEY, $("#reviewer").value.trim()));
-loadItems().catch((e) => { $("#detail").textContent = e.message; });
+for (const f of ["#filters", "#decide"]) $(f).addEventListener("submit", (ev) => ev.preventDefault());
+$("#sign-out").addEventListener("click", async () => {
+  try { await change("/api/session", "DELETE", {}); } finally { window.location.assign("/login"); }
+});
+
+api("/api/session").then((s) => {
+  session = s;
+  $("#officer").textContent = s.name;
+  return loadItems();
+}).catch((e) => { $("#detail").textContent = e.message; });
