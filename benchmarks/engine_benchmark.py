@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
-from measure import run_measured  # noqa: E402
+from measure import run_measured, stage_figures  # noqa: E402
 
 BIN = Path(sys.executable).parent
 DATE = "2026-11-20"
@@ -75,10 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     landing = args.landing.resolve() if args.landing else work / "landing"
     if not (landing / DATE).exists():
-        wall, peak = run_measured([str(BIN / "registry"), "generate", "--people", str(args.people), "--date", DATE,
-                                   "--out", str(landing), "--seed", str(args.seed),
-                                   "--truth", str(work / "truth.csv")], work / "generate.log")
-        print(f"generated {args.people} people in {wall:.0f} s", flush=True)
+        generated = run_measured([str(BIN / "registry"), "generate", "--people", str(args.people), "--date", DATE,
+                                  "--out", str(landing), "--seed", str(args.seed),
+                                  "--truth", str(work / "truth.csv")], work / "generate.log")
+        print(f"generated {args.people} people in {generated.wall:.0f} s", flush=True)
 
     results = {}
     engines = args.engines.split(",")
@@ -92,19 +92,21 @@ def main(argv: list[str] | None = None) -> int:
             if conf:
                 spark["config"] = conf
             (home / "registry.yaml").write_text(json.dumps({"linkage": {"spark": spark}}), encoding="utf-8")
-        wall, peak = run_measured([str(BIN / "registry"), "run", "--home", str(home), "--landing", str(landing),
-                                   "--date", DATE, "--engine", engine], work / f"run-{engine}.log")
-        results[engine] = {"wall": wall, "peak": peak, **_ledger(home)}
-        print(f"{engine}: {wall:.1f} s, peak {peak:.2f} GB", flush=True)
+        run = run_measured([str(BIN / "registry"), "run", "--home", str(home), "--landing", str(landing),
+                            "--date", DATE, "--engine", engine], work / f"run-{engine}.log")
+        results[engine] = {"wall": run.wall, "peak": run.peak_gb, "stage_peaks": stage_figures(run, home),
+                           **_ledger(home)}
+        print(f"{engine}: {run.wall:.1f} s, peak {run.peak_gb:.2f} GB", flush=True)
 
     print(f"\nlanding {landing}; records: {results[engines[0]]['records']}")
     stages = list(dict.fromkeys(s for r in results.values() for s in r["stages"]))
-    print(f"{'stage':<26}" + "".join(f"{e:>14}" for e in engines))
+    print(f"{'stage (s, peak GB)':<26}" + "".join(f"{e:>18}" for e in engines))
     for s in stages:
-        print(f"{s:<26}" + "".join(f"{results[e]['stages'].get(s, float('nan')):>14.1f}" for e in engines))
-    print(f"{'wall time (s)':<26}" + "".join(f"{results[e]['wall']:>14.1f}" for e in engines))
-    print(f"{'peak memory, tree (GB)':<26}" + "".join(f"{results[e]['peak']:>14.2f}" for e in engines))
-    print(f"{'links':<26}" + "".join(f"{results[e]['links'] or 0:>14}" for e in engines))
+        print(f"{s:<26}" + "".join(f"{results[e]['stages'].get(s, float('nan')):>10.1f}"
+                                   f"{results[e]['stage_peaks'].get(s, (0, 0))[1]:>8.2f}" for e in engines))
+    print(f"{'wall time (s)':<26}" + "".join(f"{results[e]['wall']:>18.1f}" for e in engines))
+    print(f"{'peak memory, tree (GB)':<26}" + "".join(f"{results[e]['peak']:>18.2f}" for e in engines))
+    print(f"{'links':<26}" + "".join(f"{results[e]['links'] or 0:>18}" for e in engines))
     if len(engines) == 2:
         print(f"same registry published by both engines: {same_registry(*(work / f'home_{e}' for e in engines))}")
     if not args.keep_homes:

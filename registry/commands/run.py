@@ -179,6 +179,11 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
                  "open " + (", ".join(f"{k} {v}" for k, v in sorted(review.get("open_by_kind", {}).items())) or "none"))
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    linked = stats.get("record_links") or {}
+    if linked.get("engine"):
+        lines.append(f"  linkage engine: {linked['engine']}"
+                     + (f" ({linked['spark_master']}, Spark {linked.get('spark_version')})"
+                        if linked.get("spark_master") else ""))
     lines.append(f"  published: {path}")
     return "\n".join(lines)
 
