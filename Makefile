@@ -8,14 +8,14 @@ DEMO_PEOPLE ?= 20000
 DEMO_DATE   ?= 2026-11-20
 DEMO_NEXT   ?= 2026-11-21
 
-.PHONY: install demo test test-fast browser dagster clean
+.PHONY: install demo test test-fast browser java dagster clean
 
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev,spark]'
 	touch $@
 
 # Debian's Chromium drives the review page's end-to-end test; nothing downloads a browser of its own.
@@ -25,6 +25,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' (browser tests will be skipped)"; fi; }
 
+# Java 17+ for the Spark engine (`registry run --engine spark`) and its tests: Debian's default-jre-headless,
+# the JVM pyspark starts; nothing downloads a Java of its own.
+java:
+	@{ command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else echo "Java 17+ missing: run 'sudo apt-get install default-jre-headless' (Spark tests will be skipped)"; fi; }
+
 demo: install
 	$(BIN)/registry generate --people $(DEMO_PEOPLE) --date $(DEMO_DATE) --home $(DEMO_HOME) --seed 7 --truth $(DEMO_HOME)/truth/$(DEMO_DATE).csv
 	$(BIN)/registry run --home $(DEMO_HOME) --date $(DEMO_DATE)
@@ -33,7 +40,7 @@ demo: install
 	$(BIN)/registry evaluate --home $(DEMO_HOME) --truth $(DEMO_HOME)/truth/$(DEMO_NEXT).csv
 	$(BIN)/registry review list --home $(DEMO_HOME) --limit 10
 
-test: install browser
+test: install browser java
 	$(BIN)/pytest -n 2 --dist loadfile
 
 test-fast: install

@@ -12,7 +12,7 @@ from pipelines.assets.review import review_queue
 from pipelines.assets.standardised import standardised_records
 from pipelines.checks import asset_checks
 from pipelines.jobs import nightly_merge
-from pipelines.resources import Clock, Night, RegistryHome, RunDatabase
+from pipelines.resources import Clock, LinkageEngine, Night, RegistryHome, RunDatabase
 from pipelines.schedules import nightly_merge_schedule
 from pipelines.sensors import deliveries_landed_sensor, nightly_merge_failed
 
@@ -26,5 +26,5 @@ defs = Definitions(
     schedules=[nightly_merge_schedule],
     sensors=[deliveries_landed_sensor, nightly_merge_failed],
     resources={"registry": registry_home, "night": Night(), "run_db": RunDatabase(registry=registry_home),
-               "clock": Clock()},
+               "clock": Clock(), "linkage_engine": LinkageEngine(registry=registry_home)},
 )

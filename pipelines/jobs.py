@@ -18,11 +18,15 @@ nightly_merge = define_asset_job(
 
 
 def night_run_config(extract_date: str = "", *, full_rebuild: bool = False, retrain: bool = False,
-                     accept_rejected: bool = False, home: str | None = None, landing: str | None = None) -> dict:
-    """Run configuration of one night; the schedule, the sensor and the CLI all build it here."""
+                     accept_rejected: bool = False, home: str | None = None, landing: str | None = None,
+                     engine: str = "") -> dict:
+    """Run configuration of one night; the schedule, the sensor and the CLI all build it here. `engine`
+    (duckdb | spark) overrides the registry's configuration of where the linkage runs."""
     config: dict = {"resources": {"night": {"config": {
         "extract_date": extract_date, "full_rebuild": full_rebuild, "retrain": retrain,
         "accept_rejected": accept_rejected}}}}
+    if engine:
+        config["resources"]["linkage_engine"] = {"config": {"engine": engine}}
     registry: dict = {}
     if home:
         registry["home"] = home

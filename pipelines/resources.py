@@ -58,6 +58,69 @@ class Night(ConfigurableResource):
     accept_rejected: bool = False
 
 
+class LinkageEngine(ConfigurableResource):
+    """Where training, prediction and clustering run: DuckDB in the run's database, or Apache Spark
+    (registry.linkage.engines). One job for both: the engine is this resource's choice.
+
+    `engine` empty means the registry's configuration (HOME/registry.yaml, `linkage.engine`), else
+    DuckDB; `registry run --engine` sets it. Spark's session is dagster-pyspark's lazy one: it starts
+    when a stage first asks for Spark (never on a DuckDB night) and stops when the run ends.
+    """
+
+    registry: RegistryHome
+    engine: str = ""
+    _settings: object | None = PrivateAttr(default=None)
+    _spark: object | None = PrivateAttr(default=None)
+    _owns_session: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        from registry.linkage.engines import EngineSettings
+
+        # A misspelt engine, or Spark without pyspark or Java, fails the run before any stage, saying why.
+        self._settings = EngineSettings.load(self.registry.paths, self.engine)
+        if self._settings.engine == "spark":
+            from registry.linkage.engines.on_spark import check_spark
+
+            check_spark()
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from registry.linkage.engines import EngineSettings
+
+            self._settings = EngineSettings.load(self.registry.paths, self.engine)
+        return self._settings
+
+    def open(self, con: duckdb.DuckDBPyConnection, scratch: Path):
+        """The engine on the run's connection; the caller closes it (its scratch files go)."""
+        from registry.linkage.engines import open_engine
+
+        settings = self.settings
+        if settings.engine == "duckdb":
+            return open_engine(con, settings, scratch)
+        return open_engine(con, settings, scratch, spark_session=self._session(settings, scratch))
+
+    def _session(self, settings, scratch: Path):
+        from registry.linkage.engines.on_spark import before_session, quiet, session_config
+
+        if self._spark is None:
+            before_session(settings)
+            from dagster_pyspark import LazyPySparkResource
+            from pyspark.sql import SparkSession
+
+            # A session this process already runs (a test's, say) is reused and left running.
+            self._owns_session = SparkSession.getActiveSession() is None
+            self._spark = LazyPySparkResource(spark_config=session_config(settings, scratch))
+        session = self._spark.spark_session
+        quiet(session)
+        return session
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        spark, self._spark = self._spark, None
+        if spark is not None and self._owns_session:
+            spark.spark_session.stop()
+
+
 class RunDatabase(ConfigurableResource):
     """The run's private copy of the working state (registry.run_state), through one connection, and
     what the run does around its stages (registry.runtime: lock, roll-forward, parse workers, the

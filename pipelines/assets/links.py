@@ -1,15 +1,28 @@
 """Stage 3: the linkage model, scored record pairs, and records grouped into persons."""
 
 
+import contextlib
+
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
 from pipelines.assets.deliveries import PLAN
-from pipelines.resources import RegistryHome, RunDatabase
-from pipelines.stage import run_stage, stats_of
+from pipelines.resources import LinkageEngine, RegistryHome, RunDatabase
+from pipelines.stage import Stage, run_stage, stats_of
 from registry import runs
 from registry.night import NightPlan
 
 GROUP = "links"
+
+
+@contextlib.contextmanager
+def engine_for(stage: Stage, linkage_engine: LinkageEngine, run_db: RunDatabase):
+    """The stage's linkage engine on the run's connection; its figures go in the stage's, its scratch goes after."""
+    engine = linkage_engine.open(stage.con, run_db.state.work_dir / "linkage")
+    stage.stats.update(engine.describe())
+    try:
+        yield engine
+    finally:
+        engine.close()
 
 
 def retrained_model_path(registry: RegistryHome, run_id: str):
@@ -20,12 +33,13 @@ def retrained_model_path(registry: RegistryHome, run_id: str):
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("standardised_records")],
        description="The Splink model: the committed one, or retrained with EM (fixed seeds) when asked.")
 def linkage_model(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
-                  run_db: RunDatabase) -> None:
+                  run_db: RunDatabase, linkage_engine: LinkageEngine) -> None:
     from registry.linkage import training
 
     with run_stage(context, run_db, "linkage_model", plan) as stage:
         if plan.retrain:
-            model = training.train_model(stage.con)
+            with engine_for(stage, linkage_engine, run_db) as engine:
+                model = training.train_model(stage.con, engine=engine)
             path = model.save(retrained_model_path(registry, plan.run_id))
             chart = model.save_match_weights_chart(path.with_suffix(".match_weights.html"))
             stage.stats.update({"retrained": True, "model_file": str(path), "chart": str(chart)})
@@ -46,13 +60,14 @@ def linkage_model(context: AssetExecutionContext, plan: NightPlan, registry: Reg
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("linkage_model")],
        description="Scored record pairs with their per-comparison weights; on an incremental night only the "
                    "pairs of new and changed records are scored (predict_between / predict_within).")
-def record_links(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase) -> None:
+def record_links(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase,
+                 linkage_engine: LinkageEngine) -> None:
     from registry.linkage import prediction, training
 
-    with run_stage(context, run_db, "record_links", plan) as stage:
+    with run_stage(context, run_db, "record_links", plan) as stage, engine_for(stage, linkage_engine, run_db) as engine:
         model = (training.load_model(retrained_model_path(registry, plan.run_id)) if plan.retrain
                  else training.load_model())
-        stage.stats["links_scored"] = prediction.predict_links(stage.con, model, plan)
+        stage.stats["links_scored"] = prediction.predict_links(stage.con, model, plan, engine=engine)
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
         stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchall()[0][0]
@@ -62,16 +77,16 @@ def record_links(context: AssetExecutionContext, plan: NightPlan, registry: Regi
        description="Records grouped into persons at the match threshold, with officers' same/different "
                    "decisions applied as must-link and cannot-link constraints.")
 def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
-                    run_db: RunDatabase) -> None:
+                    run_db: RunDatabase, linkage_engine: LinkageEngine) -> None:
     from registry import contracts
     from registry.incremental import recomputed
     from registry.linkage.clustering import cluster_records
     from registry.review.decisions import load_decisions
 
-    with run_stage(context, run_db, "person_clusters", plan) as stage:
+    with run_stage(context, run_db, "person_clusters", plan) as stage, engine_for(stage, linkage_engine, run_db) as engine:
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
         # Incremental: only the components tonight's changes reach are recomputed (same clusters).
-        stage.stats["clusters"] = cluster_records(stage.con, plan)
+        stage.stats["clusters"] = cluster_records(stage.con, plan, engine=engine)
         reclustered = recomputed(stage.con, contracts.CLUSTERS_RECOMPUTED)
         if reclustered:  # how much was reclustered tonight (absent: everything was)
             stage.stats["records_reclustered"] = stage.con.execute(

@@ -27,6 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
     parser.add_argument("--accept-rejected", action="store_true",
                         help="publish even if a delivery is rejected, with that department's previous delivery standing")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="",
+                        help="where training, prediction and clustering run (default: the linkage engine of "
+                             "HOME/registry.yaml, else duckdb); Spark runs in local mode unless that file names a master")
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
 
 
@@ -72,7 +75,7 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
     job = definitions.defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
-                              accept_rejected=args.accept_rejected)
+                              accept_rejected=args.accept_rejected, engine=args.engine)
     # Quiet by default: a failure is explained in one line below, with its traceback under --verbose.
     config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
     run_db = RunDatabase(registry=definitions.registry_home, started_ahead=runtime)
@@ -176,6 +179,11 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
                  "open " + (", ".join(f"{k} {v}" for k, v in sorted(review.get("open_by_kind", {}).items())) or "none"))
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    linked = stats.get("record_links") or {}
+    if linked.get("engine"):
+        lines.append(f"  linkage engine: {linked['engine']}"
+                     + (f" ({linked['spark_master']}, Spark {linked.get('spark_version')})"
+                        if linked.get("spark_master") else ""))
     lines.append(f"  published: {path}")
     return "\n".join(lines)
 

@@ -1,50 +1,21 @@
-"""Everything DuckDB-specific in the linkage: Splink's database API, the SQL macros the comparisons
-call, and the one connected-components solver (clustering, and the review queue's weak clusters).
+"""Everything DuckDB-specific in the linkage: Splink's database API, the linkage functions as macros,
+and the one connected-components solver (clustering, and the review queue's weak clusters).
 
-The comparisons (comparisons.py) only call the macros defined here by name, so running the
-linkage on another Splink backend means re-implementing this one module (as UDFs there).
-
-Why macros: DuckDB's levenshtein/jaro_winkler/hamming count UTF-8 *bytes*; a one-character
-change in a hanzi name is a distance of 3. The macros below work on characters (`length`,
-`substr` count characters). They are also opaque function calls to sqlglot, which Splink uses
-to parse comparison SQL and which does not understand DuckDB's lambda syntax.
+The comparisons (comparisons.py) only call the functions of functions.py by name; each is declared
+there with its DuckDB body (registered here as a macro) and its Spark body (engines.on_spark).
+SQL that only DuckDB speaks (the dwelling's regular expressions below) runs here, before the
+records reach an engine.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-# name -> (parameters, body). Bodies are set-based SQL; no Python per row.
-MACROS: dict[str, tuple[str, str]] = {
-    # Number of character positions at which two strings of equal length differ; NULL when the
-    # lengths differ (a hamming distance on characters, not bytes).
-    "reg_char_mismatches": (
-        "a, b",
-        """CASE WHEN a IS NULL OR b IS NULL OR length(a) <> length(b) THEN NULL
-                ELSE len(list_filter(range(1, length(a) + 1),
-                                     lambda i: substr(a, i, 1) <> substr(b, i, 1))) END""",
-    ),
-    # The same for ASCII-only strings (normalised identity numbers): DuckDB's built-in hamming,
-    # which counts bytes, is exact there and far cheaper than the character list above.
-    "reg_ascii_mismatches": (
-        "a, b",
-        "CASE WHEN a IS NULL OR b IS NULL OR strlen(a) <> strlen(b) THEN NULL ELSE hamming(a, b) END",
-    ),
-    # Two ASCII strings of equal length that become equal when two adjacent characters of one are
-    # swapped (a classic keying error in identity numbers: 1234 -> 1324).
-    "reg_adjacent_swap": (
-        "a, b",
-        """CASE WHEN a IS NULL OR b IS NULL OR strlen(a) <> strlen(b) OR hamming(a, b) <> 2 THEN FALSE
-                ELSE len(list_filter(range(1, length(a)),
-                       lambda i: substr(a, i, 1) <> substr(b, i, 1)
-                             AND substr(a, i, 1) = substr(b, i + 1, 1)
-                             AND substr(a, i + 1, 1) = substr(b, i, 1)
-                             AND substr(a, 1, i - 1) = substr(b, 1, i - 1)
-                             AND substr(a, i + 2) = substr(b, i + 2))) = 1 END""",
-    ),
-    # Months since year 0 for a (year, month) birth: compares day- and month-precision dates.
-    "reg_birth_months": ("y, m", "y * 12 + m"),
-}
+from registry.linkage.functions import FUNCTIONS
+
+# name -> (parameters, body): the DuckDB bodies of the linkage functions (functions.py declares each
+# once, with its Spark twin).
+MACROS: dict[str, tuple[str, str]] = {f.name: (f.param_names, f.duckdb) for f in FUNCTIONS}
 
 
 def dwelling_sql(rest: str) -> str:

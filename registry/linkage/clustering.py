@@ -2,7 +2,8 @@
 
 1. Edges: links at or above the threshold, plus officers' "same" decisions (must-link), minus
    pairs officers decided "different".
-2. Connected components in SQL (backend.connected_components, on integer node ids).
+2. Connected components on integer node ids, where the linkage engine runs (DuckDB SQL:
+   backend.connected_components; Spark: Splink's solver).
 3. Components that break a constraint — an officer's cannot-link pair, or two different valid
    identity numbers each consistent with its record's sex and birth date (two such numbers are
    two people: e.g. twins chained together through a third record without a number) — are
@@ -31,7 +32,7 @@ import pandas as pd
 
 from registry import contracts
 from registry.incremental import Basis, ChangeSet, clear_recomputed, mark_recomputed, splice
-from registry.linkage import backend
+from registry.linkage.engines import DuckDBEngine, LinkageEngine
 from registry.linkage.model import MATCH_THRESHOLD
 from registry.night import NightPlan
 from registry.sql import drop_temporaries, table_exists
@@ -165,9 +166,11 @@ def _region(con: duckdb.DuckDBPyConnection, threshold: float, changes: ChangeSet
         SELECT record_uid FROM records WHERE record_uid IN (SELECT record_uid FROM cl_old_region)""")
 
 
-def _label(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """cl_label(node, label) with constraints applied; returns the labels of the offending components."""
-    backend.connected_components(con, "cl_nodes", "cl_edges", "cl_label", max_rounds=_MAX_ITERATIONS)
+def _label(con: duckdb.DuckDBPyConnection, engine: LinkageEngine) -> list[int]:
+    """cl_label(node, label) with constraints applied; returns the labels of the offending components.
+    The connected components are solved where the engine runs (DuckDB SQL, or Splink's solver on Spark):
+    the same components either way; the constraints are applied here."""
+    engine.connected_components("cl_nodes", "cl_edges", "cl_label", max_rounds=_MAX_ITERATIONS)
     offending = _offending_components(con)
     if offending:
         relabel = _recluster(con, offending)
@@ -193,8 +196,10 @@ _COMPONENTS_SQL = """
     FROM cl_offending o JOIN cl_nodes n USING (node)"""
 
 
-def cluster_records(con: duckdb.DuckDBPyConnection, night: NightPlan, threshold: float = MATCH_THRESHOLD) -> int:
+def cluster_records(con: duckdb.DuckDBPyConnection, night: NightPlan, threshold: float = MATCH_THRESHOLD,
+                    engine: LinkageEngine | None = None) -> int:
     """Write `clusters` (record_uid, cluster_id, cluster_size) from `links`; returns the number of clusters.
+    engine: where the connected components are solved (default: DuckDB, on `con`).
 
     A full night clusters every record. An incremental night recomputes only the components the
     night's changes can reach, with the same result as clustering everything (registry.incremental;
@@ -207,7 +212,7 @@ def cluster_records(con: duckdb.DuckDBPyConnection, night: NightPlan, threshold:
         _edges(con, threshold, region="cl_region")
     else:
         _edges(con, threshold)
-    _label(con)
+    _label(con, engine or DuckDBEngine(con))
     if incremental:
         region = "SELECT record_uid FROM cl_old_region"
         splice(con, "clusters", "record_uid", region, _CLUSTERS_SQL)

@@ -15,6 +15,7 @@ from splink import Linker
 from registry import contracts
 from registry.linkage import backend
 from registry.linkage.blocking import blocking_key, candidates_sql
+from registry.linkage.engines import DuckDBEngine, LinkageEngine
 from registry.linkage.model import LINK_FLOOR
 from registry.linkage.training import TF_COLUMNS, TrainedModel, model_input
 from registry.night import NightPlan
@@ -24,17 +25,13 @@ log = logging.getLogger(__name__)
 LINKS_DDL = contracts.LINKS.ddl()
 
 
-def _register_term_frequencies(con, db, linker: Linker, model: TrainedModel) -> None:
+def _register_term_frequencies(engine: LinkageEngine, db, linker: Linker, model: TrainedModel) -> None:
     for col in TF_COLUMNS:
-        table = f"linkage_tf_{col}"
         frozen = model.term_frequencies(col)
         if frozen is None:
             raise ValueError(f"linkage model {model.version} has no frozen term frequencies for {col!r}: retrain it")
-        con.register("_tf_frame", frozen)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _tf_frame")
-        con.unregister("_tf_frame")
         linker.table_management.register_term_frequency_lookup(
-            db.register(table, dataset_display_name=f"{table}_sdf"), col)
+            engine.register_frame(db, frozen, f"linkage_tf_{col}"), col)
 
 
 def _evidence_sql(model: TrainedModel) -> str:
@@ -59,37 +56,60 @@ def _evidence_sql(model: TrainedModel) -> str:
     return "CAST(json_array(" + ", ".join(parts) + ") AS VARCHAR)"
 
 
+# A pair's match weight is kept to 1e-9 bits and its probability computed from that here, in DuckDB:
+# engines differ in the last bits of log2 and pow (Spark's term-frequency adjustments differ from
+# DuckDB's by ~1e-15), and the registry must publish the same numbers whichever engine scored it.
+WEIGHT_DECIMALS = 9
+
+
 def _links_select(model: TrainedModel, predictions: str) -> str:
-    return f"""SELECT least(p.record_uid_l, p.record_uid_r) AS record_uid_l,
-                      greatest(p.record_uid_l, p.record_uid_r) AS record_uid_r,
-                      p.match_weight, p.match_probability, {_evidence_sql(model)} AS evidence
-               FROM {predictions} p WHERE p.match_probability >= {LINK_FLOOR}"""
+    weight = f"round(p.match_weight, {WEIGHT_DECIMALS})"
+    return f"""SELECT record_uid_l, record_uid_r, match_weight, match_probability, evidence FROM (
+                 SELECT least(p.record_uid_l, p.record_uid_r) AS record_uid_l,
+                        greatest(p.record_uid_l, p.record_uid_r) AS record_uid_r,
+                        {weight} AS match_weight,
+                        CASE WHEN {weight} >= 0 THEN 1.0 / (1.0 + pow(2.0, -{weight}))
+                             ELSE pow(2.0, {weight}) / (1.0 + pow(2.0, {weight})) END AS match_probability,
+                        {_evidence_sql(model)} AS evidence
+                 FROM {predictions} p)
+               WHERE match_probability >= {LINK_FLOOR}"""
 
 
-def _linker(con, model: TrainedModel, input_view: str) -> tuple[object, Linker]:
-    db = backend.splink_api(con)
-    sdf = db.register(input_view, dataset_display_name=input_view)
+def _prediction_columns(model: TrainedModel) -> list[str]:
+    """The columns of Splink's predictions that `links` is made of (the evidence reads the mw_ ones)."""
+    weights = [f"mw_{c}" for c in model.level_weights()["comparison"].unique()]
+    weights += [f"mw_tf_adj_{c}" for c in model.term_frequency_comparisons()]
+    return ["record_uid_l", "record_uid_r", "match_weight", "match_probability", *weights]
+
+
+def _linker(engine: LinkageEngine, model: TrainedModel, input_table: str):
+    db = engine.api()
+    sdf = engine.register(db, input_table)
     linker = Linker(sdf, model.splink_settings(for_evidence=True), log_level=logging.WARNING, validate_settings=False)
-    _register_term_frequencies(con, db, linker, model)
+    _register_term_frequencies(engine, db, linker, model)
     return db, linker
 
 
-def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: NightPlan) -> int:
+def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: NightPlan,
+                  engine: LinkageEngine | None = None) -> int:
     """Score blocked pairs of `records` into `links`; returns the number of links written.
 
     A full night replaces `links`. An incremental night deletes the links touching any record of the
     night's change set, then scores only pairs involving new/changed records (changed x unchanged,
-    changed x changed).
+    changed x changed). engine: where Splink scores the pairs (default: DuckDB, on `con`); `links` is
+    written to `con` either way.
     """
+    engine = engine or DuckDBEngine(con)
     backend.register_functions(con)
     model_input(con)
+    columns = _prediction_columns(model)
     if not night.incremental:
-        _db, linker = _linker(con, model, "linkage_input")
+        _db, linker = _linker(engine, model, "linkage_input")
         predictions = linker.inference.predict(threshold_match_probability=LINK_FLOOR, warning_mode="never")
         con.execute("DROP TABLE IF EXISTS links")
-        con.execute(f"CREATE TABLE links AS {_links_select(model, predictions.physical_name)}"
+        con.execute(f"CREATE TABLE links AS {_links_select(model, engine.fetch(predictions, columns))}"
                     " ORDER BY record_uid_l, record_uid_r")
-        predictions.drop_table_from_database_and_remove_from_cache()
+        engine.release(predictions)
         return con.execute("SELECT count(*) FROM links").fetchall()[0][0]
 
     con.execute(LINKS_DDL)
@@ -108,17 +128,19 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: Ni
     con.execute(f"""CREATE OR REPLACE TEMP TABLE linkage_input_unchanged AS
         SELECT * FROM linkage_input WHERE record_uid IN ({candidates_sql(keys, "linkage_changed_keys", "linkage_input")})
           AND record_uid NOT IN (SELECT record_uid FROM linkage_touched)""")
-    db, linker = _linker(con, model, "linkage_input")
-    changed = db.register("linkage_input_changed", dataset_display_name="linkage_input_changed")
-    unchanged = db.register("linkage_input_unchanged", dataset_display_name="linkage_input_unchanged")
+    # predict_between/predict_within read only the tables they are given: the linker's own input is
+    # tonight's changed records, never the whole population (which the Spark engine would have to copy)
+    db, linker = _linker(engine, model, "linkage_changed_keys")
+    changed = engine.register(db, "linkage_input_changed")
+    unchanged = engine.register(db, "linkage_input_unchanged")
     before = con.execute("SELECT count(*) FROM links").fetchall()[0][0]
     for predictions in (
         linker.inference.predict_between(changed, unchanged, threshold_match_probability=LINK_FLOOR,
                                          warning_mode="never"),
         linker.inference.predict_within(changed, threshold_match_probability=LINK_FLOOR, warning_mode="never"),
     ):
-        con.execute(f"INSERT INTO links {_links_select(model, predictions.physical_name)}")
-        predictions.drop_table_from_database_and_remove_from_cache()
+        con.execute(f"INSERT INTO links {_links_select(model, engine.fetch(predictions, columns))}")
+        engine.release(predictions)
     for t in ("linkage_changed_keys", "linkage_input_unchanged"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return con.execute("SELECT count(*) FROM links").fetchall()[0][0] - before

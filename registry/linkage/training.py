@@ -17,9 +17,11 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import sqlglot
 from splink import Linker, SettingsCreator, block_on
 
 from registry.linkage import backend
+from registry.linkage.engines import DuckDBEngine, LinkageEngine
 from registry.linkage.model import DERIVED_COLUMNS, MODEL_COLUMNS, MODEL_PATH, settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,18 @@ def _floor_m_probabilities(model: dict[str, Any]) -> dict[str, Any]:
         for lvl, m in zip(free, floored):
             lvl["m_probability"] = m / total * (1 - fixed)
     return _rounded(model)
+
+
+def _in_duckdb_dialect(model: dict[str, Any]) -> dict[str, Any]:
+    """The model's blocking rules written as DuckDB writes them: the committed model has one form,
+    whichever engine trained it (Splink transpiles the rules for the engine that predicts)."""
+    for rule in model["blocking_rules_to_generate_predictions"]:
+        if isinstance(rule, dict) and rule.get("sql_dialect", "duckdb") != "duckdb":
+            rule["blocking_rule"] = sqlglot.transpile(rule["blocking_rule"], read=rule["sql_dialect"],
+                                                      write="duckdb")[0]
+            rule["sql_dialect"] = "duckdb"
+    model["sql_dialect"] = "duckdb"
+    return model
 
 
 def _rounded(model: dict[str, Any], digits: int = 12) -> dict[str, Any]:
@@ -169,18 +183,22 @@ def model_input(con: duckdb.DuckDBPyConnection, source: str = "records", name: s
 
 
 def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pairs: float = 2e7,
-                max_em_pairs: float = 5e6) -> TrainedModel:
+                max_em_pairs: float = 5e6, engine: LinkageEngine | None = None) -> TrainedModel:
     """Estimate the model on the current `records`: prior from deterministic rules, u by random
-    sampling (seeded), m by EM over several blocking rules (deterministic hash sampling)."""
-    db = backend.splink_api(con)
-    sdf = db.register(model_input(con), dataset_display_name="linkage_input")
+    sampling (seeded), m by EM over several blocking rules (deterministic hash sampling).
+    engine: where Splink trains (default: DuckDB, on `con`). The samples are the engine's own, so a
+    model trained on Spark is close to, not equal to, one trained on DuckDB; it is saved in DuckDB's
+    dialect either way, so every engine reads it."""
+    engine = engine or DuckDBEngine(con)
+    db = engine.api()
+    sdf = engine.register(db, model_input(con))
     linker = Linker(sdf, settings(), log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(list(_PRIOR_RULES), recall=_PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in _EM_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs)
-    model = _floor_m_probabilities(linker.misc.save_model_to_json())
+    model = _floor_m_probabilities(_in_duckdb_dialect(linker.misc.save_model_to_json()))
     n_records = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
     model["registry_model"] = {"seed": seed, "trained_on_records": n_records,
                                "max_u_pairs": max_u_pairs, "max_em_pairs": max_em_pairs}
