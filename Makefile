@@ -8,7 +8,7 @@ DEMO_PEOPLE ?= 20000
 DEMO_DATE   ?= 2026-11-20
 DEMO_NEXT   ?= 2026-11-21
 
-.PHONY: install demo test test-fast browser dagster clean
+.PHONY: install demo test test-fast installed-night browser dagster clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,10 @@ test: install browser
 
 test-fast: install
 	$(BIN)/pytest -n 2 --dist loadfile -m "not slow and not browser"
+
+# The wheel, installed (not editable) in a new virtual environment outside the tree, merges two small nights.
+installed-night:
+	PYTHON=$(PYTHON) .ci/installed_night
 
 # The Dagster UI on http://127.0.0.1:3000: the job, schedule, sensors, checks and run history of DEMO_HOME.
 dagster: install

@@ -17,9 +17,10 @@ from typing import Any
 
 import pandas as pd
 
-# expectations/ sits at the project root, beside registry/; REGISTRY_EXPECTATIONS overrides it.
-EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS",
-                                       Path(__file__).resolve().parents[2] / "expectations"))
+from registry.package_files import package_file
+
+# The suites ship as the package `expectations` (the top-level folder); REGISTRY_EXPECTATIONS overrides them.
+EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS", package_file(package="expectations")))
 
 BLOCK = "block"
 WARN = "warn"

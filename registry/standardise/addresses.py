@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import csv
 import functools
-from pathlib import Path
 
 import duckdb
 
+from registry.package_files import package_file
 from registry.standardise.lookups import temp_table
 
-GAZETTEER = Path(__file__).with_name("gazetteer.csv")
+GAZETTEER = package_file("standardise", "gazetteer.csv")
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 
 # A numeral directly before one of these is a count (building, unit, floor, room), not part of a name.

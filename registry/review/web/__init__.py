@@ -9,7 +9,6 @@ Decisions go through registry.review.decisions, exactly as `registry review deci
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -19,10 +18,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from registry.home import Home
+from registry.package_files import package_file
 from registry.review import MissingDecisionField, ReviewError, UnknownItem, published
 from registry.review.decisions import record_decision
 
-STATIC = Path(__file__).parent / "static"
+STATIC = package_file("review", "web", "static")
 
 
 def _json(data, status: int = 200) -> Response:
