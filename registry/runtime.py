@@ -26,11 +26,13 @@ import contextlib
 import gc
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
+from registry import progress
 from registry.home import Home
 from registry.run_state import RunLock, RunState, recover_published_run
 
@@ -86,6 +88,8 @@ class NightRuntime:
         if self._state is not None:
             return self._state
         self._lock = RunLock(self.home).acquire(self.run_id)
+        started = time.perf_counter()
+        progress.stage_started("preparation (copy of the working state; deliveries parsed in workers)")
         try:
             self._quiet_collector()
             # First the roll-forward of a run stopped after its swap: the parsing compares with that state.
@@ -101,6 +105,7 @@ class NightRuntime:
             self._state = state.open(while_copying=warm_up)
             if self.speedups:
                 gc.freeze()  # what the run imported so far lives as long as the process
+            progress.stage_finished("preparation", time.perf_counter() - started)
             return self._state
         except BaseException:
             self.close()

@@ -4,6 +4,7 @@ from dagster import AssetExecutionContext, AssetIn, MetadataValue, asset
 
 from pipelines.resources import Night, RegistryHome, RunDatabase
 from pipelines.stage import run_stage
+from registry import progress
 from registry.departments import DEPARTMENTS
 from registry.night import NightPlan
 
@@ -20,6 +21,7 @@ def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHom
                           extract_date=night.extract_date, full_rebuild=night.full_rebuild, retrain=night.retrain,
                           accept_rejected=night.accept_rejected)
     described = plan.describe()
+    progress.note(f"night {plan.extract_date}: {plan.mode} ({plan.reason})")
     context.add_output_metadata({**described, "landing": MetadataValue.path(described["landing"])})
     return plan
 
@@ -51,6 +53,7 @@ def _delivery_asset(department: str):
                 "rows_quarantined": outcome.rows_quarantined,
                 "quarantined_by_reason": dict(outcome.quarantined_by_reason or {}),
             })
+            stage.rows = (outcome.rows_loaded, f"rows standing ({outcome.status})")
         stop_unless_usable(outcome, plan)
         if outcome.status != "loaded":
             context.log.warning(f"{department}: {outcome.status}: {outcome.reason}")

@@ -56,6 +56,7 @@ def record_links(context: AssetExecutionContext, plan: NightPlan, registry: Regi
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
         stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchall()[0][0]
+        stage.rows = (stage.stats["links"], "links")
 
 
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("record_links")],
@@ -72,6 +73,7 @@ def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: R
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
         # Incremental: only the components tonight's changes reach are recomputed (same clusters).
         stage.stats["clusters"] = cluster_records(stage.con, plan)
+        stage.rows = (stage.stats["clusters"], "clusters")
         reclustered = recomputed(stage.con, contracts.CLUSTERS_RECOMPUTED)
         if reclustered:  # how much was reclustered tonight (absent: everything was)
             stage.stats["records_reclustered"] = stage.con.execute(

@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 from pipelines.assets.deliveries import PLAN
 from pipelines.resources import RegistryHome, RunDatabase
 from pipelines.stage import stats_of, this_runs_plan
-from registry import runs
+from registry import progress, runs
 from registry.night import NightPlan
 
 
@@ -21,6 +21,7 @@ def published_registry(context: AssetExecutionContext, plan: NightPlan, registry
 
     plan = this_runs_plan(context, plan)
     home = registry.paths
+    progress.stage_started(runs.PUBLISH_STAGE)
     with run_db.connect() as con:
         message = runs.delivery_message(con, plan.extract_date)
         # The ledger row is final before the copy is published, so the registry shows this run as published.
@@ -38,6 +39,7 @@ def published_registry(context: AssetExecutionContext, plan: NightPlan, registry
         except Exception as exc:  # noqa: BLE001 - a ledger detail must not un-publish the night
             context.log.warning(f"publish figures not recorded: {exc}")
     run_db.state.promote()
+    progress.stage_finished(runs.PUBLISH_STAGE, seconds, (result.tables.get("residents"), "residents published"))
     context.add_output_metadata({
         "published": MetadataValue.path(str(home.published_db)),
         "seconds": MetadataValue.float(round(seconds, 3)),

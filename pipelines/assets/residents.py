@@ -18,3 +18,4 @@ def residents(context: AssetExecutionContext, plan: NightPlan, run_db: RunDataba
     with run_stage(context, run_db, "residents", plan) as stage:
         stage.stats.update(build_residents(stage.con, plan))
         stage.stats["residents"] = stage.con.execute("SELECT count(*) FROM residents").fetchall()[0][0]
+        stage.rows = (stage.stats["residents"], "residents")

@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
     parser.add_argument("--accept-rejected", action="store_true",
                         help="publish even if a delivery is rejected, with that department's previous delivery standing")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines on stderr while the night runs (the summary at the end stays)")
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
 
 
@@ -50,15 +52,18 @@ def run(args: argparse.Namespace) -> int:
 
     # The deliveries start being parsed now, on the core that importing Dagster leaves idle; the run
     # (the id chosen here) is handed the runtime when its resources start.
+    from registry import progress
     from registry.runtime import NightRuntime
 
     landing = Path(args.landing).resolve() if args.landing else home.landing
     runtime = NightRuntime(home, str(uuid.uuid4()), landing, args.date)
-    runtime.parse_ahead()
-    try:
-        return _run_job(args, home, runtime)
-    finally:
-        runtime.close()
+    with progress.printed(enabled=not args.quiet):
+        progress.note(f"registry run {runtime.run_id}: home {home.root}, landing {landing}")
+        runtime.parse_ahead()
+        try:
+            return _run_job(args, home, runtime)
+        finally:
+            runtime.close()
 
 
 def _run_job(args: argparse.Namespace, home, runtime) -> int:
