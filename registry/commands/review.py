@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from registry.commands.common import add_home
+from registry.commands.common import add_home, terminal_safe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +89,7 @@ def _list(home, args) -> int:
         return 0
     for row in items.itertuples(index=False):  # a page of items for a terminal, not a data path
         place = "/".join(x for x in (row.street, row.community) if isinstance(x, str)) or "—"
-        print(f"{row.item_id}  {row.kind:<17} p{row.priority}  {row.status:<7}  {place}  {row.summary}")
+        print(terminal_safe(f"{row.item_id}  {row.kind:<17} p{row.priority}  {row.status:<7}  {place}  {row.summary}"))
     print(f"{len(items)} item(s)")
     return 0
 
@@ -101,7 +101,7 @@ def _show(home, args) -> int:
     if args.json:
         print(json.dumps(item, ensure_ascii=False, default=str, indent=2))
     else:
-        sys.stdout.write(evidence.render_item(item))
+        sys.stdout.write(terminal_safe(evidence.render_item(item)))
     return 0
 
 

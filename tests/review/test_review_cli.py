@@ -69,3 +69,9 @@ def test_errors_are_clear(review_cli, published_home, capsys, monkeypatch):
 def test_no_published_registry(review_cli, tmp_path, capsys):
     assert review_cli(["review", "list", "--home", str(tmp_path / "empty")]) == 2
     assert "no published registry" in capsys.readouterr().err
+
+
+def test_control_characters_in_the_data_never_reach_the_terminal_raw():
+    from registry.commands.common import terminal_safe
+
+    assert terminal_safe("张\x07伟 \x1b[2J\x9b1m\n\tnext") == "张\\x07伟 \\x1b[2J\\x9b1m\n\tnext"
