@@ -6,7 +6,7 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 from pipelines.assets.deliveries import PLAN
 from pipelines.resources import RegistryHome, RunDatabase
 from pipelines.stage import run_stage, stats_of
-from registry import runs
+from registry import progress, runs
 from registry.night import NightPlan
 
 GROUP = "links"
@@ -71,6 +71,11 @@ def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: R
 
     with run_stage(context, run_db, "person_clusters", plan) as stage:
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
+        if stage.stats["decisions"]["unreadable_lines"]:
+            warning = (f"{registry.paths.decisions}: {stage.stats['decisions']['unreadable_lines']} line(s) are no "
+                       f"decision and were skipped (lines {stage.stats['decisions']['unreadable_line_numbers']})")
+            context.log.warning(warning)
+            progress.note("warning: " + warning)
         # Incremental: only the components tonight's changes reach are recomputed (same clusters).
         stage.stats["clusters"] = cluster_records(stage.con, plan)
         stage.rows = (stage.stats["clusters"], "clusters")

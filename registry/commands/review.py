@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
     home = Home.at(args.home)
     try:
+        if args.review_command in ("list", "show"):
+            from registry.review.published import decision_file_problems
+
+            for problem in decision_file_problems(home):
+                print(f"registry review: warning: {problem}", file=sys.stderr)
         return {"list": _list, "show": _show, "decide": _decide, "link": _link}[args.review_command](home, args)
     except ReviewError as e:
         print(f"registry review: {cli_message(e)}", file=sys.stderr)

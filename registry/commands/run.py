@@ -179,6 +179,11 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
 
     lines.append(f"  review queue: raised {total(review.get('raised'))}, closed {total(review.get('closed'))}, "
                  "open " + (", ".join(f"{k} {v}" for k, v in sorted(review.get("open_by_kind", {}).items())) or "none"))
+    decisions = (stats.get("person_clusters") or {}).get("decisions") or {}
+    if decisions.get("unreadable_lines"):
+        numbers = ", ".join(str(n) for n in decisions.get("unreadable_line_numbers") or [])
+        lines.append(f"  decisions: {decisions['unreadable_lines']} line(s) of the decisions file are no decision and "
+                     f"were skipped (line {numbers}); `registry review list` shows them")
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     lines.append(f"  published: {path}")

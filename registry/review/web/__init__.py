@@ -1,6 +1,7 @@
 """The review page: a Starlette app serving plain HTML/CSS/JS from static/ and a small JSON API.
 
-GET  /api/items?kind=&street=&community=&status=   items (open by default; status=all for every item) + facets
+GET  /api/items?kind=&street=&community=&status=   items (open by default; status=all for every item), facets,
+                                                    warnings (lines of the decisions file that are skipped)
 GET  /api/items/{item_id}                           one item with its evidence
 POST /api/items/{item_id}/decision                  {"decision", "value", "by", "reason"} -> the decision and the item
 Decisions go through registry.review.decisions, exactly as `registry review decide` does.
@@ -56,7 +57,8 @@ def create_app(home: Home) -> Starlette:
                                       community=q.get("community") or None,
                                       status=None if status == "all" else status, limit=int(q.get("limit") or 500))
             rows = json.loads(df.to_json(orient="records", force_ascii=False))
-            return _json({"items": rows, "facets": published.facets(home)})
+            return _json({"items": rows, "facets": published.facets(home),
+                          "warnings": published.decision_file_problems(home)})
         except ReviewError as e:
             return _error(e)
 
