@@ -12,6 +12,7 @@ import sys
 COMMANDS = {
     "generate": "Write one night of the four departments' deliveries, with ground truth beside them.",
     "run": "Run the nightly merge for one extract date and publish the registry.",
+    "rollback": "Take back the latest published night: the registry and working state before it return.",
     "evaluate": "Score the published crosswalk against ground truth.",
     "review": "The quality officers' review queue: list, show, decide, link.",
     "serve": "Serve the web pages (the review queue).",

@@ -14,6 +14,11 @@ class NightRefused(RegistryError):
     nothing was changed."""
 
 
+class RollbackRefused(RegistryError):
+    """The latest night cannot be taken back (a run is going, nothing before it, its predecessor no
+    longer kept); nothing was changed."""
+
+
 class DeliveryStopsNight(RegistryError):
     """A department's delivery for the night was rejected, or there is none at all: the night stops
     unless publishing with the previous delivery standing was accepted (NightPlan.accept_rejected)."""
