@@ -14,6 +14,7 @@ COMMANDS = {
     "run": "Run the nightly merge for one extract date and publish the registry.",
     "rollback": "Take back the latest published night: the registry and working state before it return.",
     "evaluate": "Score the published crosswalk against ground truth.",
+    "query": "Read the published registry: one SQL query, shown as a table, CSV or JSON lines.",
     "review": "The quality officers' review queue: list, show, decide, link.",
     "serve": "Serve the web pages (the review queue).",
 }
