@@ -33,9 +33,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from registry import progress
+    from registry.errors import NightRefused
     from registry.home import Home
+    from registry.night import check_forward, check_night, latest_merged_night
 
-    home = Home.at(args.home).ensure()
+    home = Home.at(args.home)
+    landing = Path(args.landing).resolve() if args.landing else home.landing
+    # Nights come from deliveries: checked before anything is created, locked or recorded.
+    try:
+        args.date = check_night(landing, args.date)
+        check_forward(args.date, latest_merged_night(home))
+    except NightRefused as exc:
+        print(f"registry run: refused, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    new_home = not home.root.exists()
+    home.ensure()
     # The Dagster definitions read these at import, exactly as `dagster dev` and the daemon do.
     os.environ["REGISTRY_HOME"] = str(home.root)
     if args.landing:
@@ -52,13 +65,12 @@ def run(args: argparse.Namespace) -> int:
 
     # The deliveries start being parsed now, on the core that importing Dagster leaves idle; the run
     # (the id chosen here) is handed the runtime when its resources start.
-    from registry import progress
     from registry.runtime import NightRuntime
 
-    landing = Path(args.landing).resolve() if args.landing else home.landing
     runtime = NightRuntime(home, str(uuid.uuid4()), landing, args.date)
     with progress.printed(enabled=not args.quiet):
-        progress.note(f"registry run {runtime.run_id}: home {home.root}, landing {landing}")
+        progress.note(f"registry run {runtime.run_id} for {args.date}: home {home.root}"
+                      + (" (new: created now)" if new_home else "") + f", landing {landing}")
         runtime.parse_ahead()
         try:
             return _run_job(args, home, runtime)

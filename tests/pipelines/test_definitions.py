@@ -52,9 +52,16 @@ def test_schedule_asks_for_the_night_before(tmp_path, monkeypatch):
 
     schedule = defs.resolve_schedule_def("nightly_merge_schedule")
     when = dt.datetime(2026, 11, 21, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ctx = build_schedule_context(scheduled_execution_time=when,
-                                 resources={"registry": RegistryHome(home=str(tmp_path))})
-    request = schedule.evaluate_tick(ctx).run_requests[0]
+
+    def tick():
+        return schedule.evaluate_tick(build_schedule_context(
+            scheduled_execution_time=when, resources={"registry": RegistryHome(home=str(tmp_path))}))
+
+    # Nights come from deliveries: nothing landed for the night before, nothing is run.
+    nothing = tick()
+    assert not nothing.run_requests and "no department delivered for 2026-11-20" in nothing.skip_message
+    _land(tmp_path / "landing", "2026-11-20", DEPARTMENTS[:1])
+    request = tick().run_requests[0]
     assert request.run_config["resources"]["night"]["config"]["extract_date"] == "2026-11-20"
 
 
