@@ -14,6 +14,11 @@ class NightRefused(RegistryError):
     nothing was changed."""
 
 
+class ShrinkHeldBack(RegistryError):
+    """Tonight would retire more residents than the shrink guard allows (registry.shrink); the night
+    stops before its publish unless the shrink is accepted."""
+
+
 class RollbackRefused(RegistryError):
     """The latest night cannot be taken back (a run is going, nothing before it, its predecessor no
     longer kept); nothing was changed."""

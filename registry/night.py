@@ -20,6 +20,7 @@ import duckdb
 from registry import runs
 from registry.errors import NightRefused
 from registry.home import Home
+from registry.shrink import ShrinkGuard
 from registry.incremental import RECORD_CHANGES, ChangeSet
 from registry.sql import table_exists
 
@@ -39,6 +40,7 @@ class NightPlan:
     landing: Path | None = None
     retrain: bool = False
     accept_rejected: bool = False     # publish with a rejected delivery's predecessor standing
+    shrink: ShrinkGuard = ShrinkGuard()  # how much one delivery / one night may remove (registry.shrink)
     previous_run: str | None = None
     previous_publish: dict[str, Any] = field(default_factory=dict, compare=False)
     changes: ChangeSet = RECORD_CHANGES
@@ -51,7 +53,9 @@ class NightPlan:
         """The plan in plain figures (run metadata, logs)."""
         return {"extract_date": self.extract_date, "mode": self.mode, "why": self.reason,
                 "landing": str(self.landing or ""), "retrain": self.retrain,
-                "accept_rejected": self.accept_rejected, "previous_run": self.previous_run or ""}
+                "accept_rejected": self.accept_rejected, "previous_run": self.previous_run or "",
+                "max_record_drop": self.shrink.max_record_drop,
+                "max_resident_retire": self.shrink.max_resident_retire, "accept_shrink": self.shrink.accepted}
 
 
 def full_night(extract_date: str = "", run_id: str = "adhoc", reason: str = "full computation asked",
@@ -75,7 +79,8 @@ def night_of(con: duckdb.DuckDBPyConnection, run_id: str, extract_date: str, mod
 
 
 def plan_night(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, landing: Path, *, extract_date: str = "",
-               full_rebuild: bool = False, retrain: bool = False, accept_rejected: bool = False) -> NightPlan:
+               full_rebuild: bool = False, retrain: bool = False, accept_rejected: bool = False,
+               shrink: ShrinkGuard | None = None) -> NightPlan:
     """Decide the night of run `run_id` on its database, and open its row in the run ledger.
 
     extract_date: YYYY-MM-DD, or empty for the latest night in the landing zone. Raises NightRefused
@@ -101,7 +106,8 @@ def plan_night(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, landing:
     previous, figures = _previous_publish(con, run_id)
     runs.begin_run(con, home, run_id, date, mode)
     return NightPlan(run_id=run_id, extract_date=date, mode=mode, reason=why, landing=Path(landing), retrain=retrain,
-                     accept_rejected=accept_rejected, previous_run=previous, previous_publish=figures)
+                     accept_rejected=accept_rejected, shrink=shrink or ShrinkGuard(), previous_run=previous,
+                     previous_publish=figures)
 
 
 def check_night(landing: Path, extract_date: str = "") -> str:

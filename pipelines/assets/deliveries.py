@@ -15,11 +15,13 @@ PLAN = {"plan": AssetIn("run_plan")}
 @asset(group_name=GROUP, description="Fixes the night this run is for and whether it runs incrementally.")
 def run_plan(context: AssetExecutionContext, night: Night, registry: RegistryHome, run_db: RunDatabase) -> NightPlan:
     from registry.night import plan_night
+    from registry.shrink import ShrinkGuard
 
     with run_db.connect() as con:
         plan = plan_night(con, registry.paths, context.run.run_id, registry.landing_path,
                           extract_date=night.extract_date, full_rebuild=night.full_rebuild, retrain=night.retrain,
-                          accept_rejected=night.accept_rejected)
+                          accept_rejected=night.accept_rejected,
+                          shrink=ShrinkGuard(night.max_record_drop, night.max_resident_retire, night.accept_shrink))
     described = plan.describe()
     progress.note(f"night {plan.extract_date}: {plan.mode} ({plan.reason})")
     context.add_output_metadata({**described, "landing": MetadataValue.path(described["landing"])})
@@ -45,7 +47,7 @@ def _delivery_asset(department: str):
 
         with run_stage(context, run_db, f"{department}_delivery", plan) as stage:
             outcome = load_department(stage.con, plan.landing, department, plan.extract_date,
-                                      workdir=run_db.state.path.parent, parsing=run_db.parsing)
+                                      workdir=run_db.state.path.parent, parsing=run_db.parsing, shrink=plan.shrink)
             stage.stats.update({
                 "status": outcome.status, "delivery_date": str(outcome.delivery_date or ""),
                 "file": str(outcome.file or ""), "reason": outcome.reason or "",

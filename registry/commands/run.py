@@ -27,9 +27,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
     parser.add_argument("--accept-rejected", action="store_true",
                         help="publish even if a delivery is rejected, with that department's previous delivery standing")
+    parser.add_argument("--accept-shrink", action="store_true",
+                        help="accept tonight's shrink: a delivery removing more than --max-drop of its department's "
+                             "records, a night retiring more than --max-retire of the residents")
+    parser.add_argument("--max-drop", type=_share, default=None, metavar="SHARE",
+                        help="the share of a department's records one delivery may remove before it is held back "
+                             "(default 0.05)")
+    parser.add_argument("--max-retire", type=_share, default=None, metavar="SHARE",
+                        help="the share of the residents one night may retire before it is held back (default 0.05)")
     parser.add_argument("--quiet", action="store_true",
                         help="no progress lines on stderr while the night runs (the summary at the end stays)")
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share (0.05 or 5%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +107,8 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
     job = definitions.defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
-                              accept_rejected=args.accept_rejected)
+                              accept_rejected=args.accept_rejected, accept_shrink=args.accept_shrink,
+                              max_record_drop=args.max_drop, max_resident_retire=args.max_retire)
     # Quiet by default: a failure is explained in one line below, with its traceback under --verbose.
     config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
     run_db = RunDatabase(registry=definitions.registry_home, started_ahead=runtime)
@@ -117,8 +136,11 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
 # What this command adds to a library error that stopped the night: how to go on with its own flags.
 CLI_HINTS = {
-    "DeliveryStopsNight": lambda text: (text + " (rerun with --accept-rejected)" if "delivery rejected" in text
-                                        else text),
+    "DeliveryStopsNight": lambda text: (
+        text + " (rerun with --accept-shrink to load it, or --accept-rejected to publish with the previous "
+               "delivery standing)" if "held back" in text
+        else text + " (rerun with --accept-rejected)" if "delivery rejected" in text else text),
+    "ShrinkHeldBack": lambda text: text + " (rerun with --accept-shrink)",
 }
 
 

@@ -101,3 +101,76 @@ def test_without_a_date_the_latest_delivered_night_runs(merged, tmp_path, monkey
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     assert main(["run", "--home", str(copy), "--landing", str(landing), "--quiet"]) == 0
     assert published(copy, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'") == [(D2,)]
+
+
+def _cut_in_half(landing: Path, department: str = "public_security") -> tuple[int, int]:
+    """The department's night-2 file cut at a row boundary to half its rows, as a broken export leaves
+    it (the independent writer writes no manifest that would catch it). Returns (rows before, after)."""
+    path, = (landing / D2 / department).glob("*.csv")
+    lines = path.read_bytes().split(b"\r\n")
+    rows = [line for line in lines[1:] if line.strip()]
+    path.write_bytes(b"\r\n".join(lines[:1] + rows[: len(rows) // 2]) + b"\r\n")
+    assert not (path.parent / "manifest.json").exists()
+    return len(rows), len(rows) // 2
+
+
+def _crosswalk_keys(home: Path, department: str) -> set[str]:
+    return {k for k, in published(home, "SELECT source_record_id FROM crosswalk WHERE department = ?", [department])}
+
+
+def test_a_half_delivery_without_a_manifest_is_held_back(merged, tmp_path, monkeypatch, capsys):
+    root, home = merged
+    landing = tmp_path / "landing"
+    shutil.copytree(root / "landing", landing)
+    delivered, kept = _cut_in_half(landing)
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    files = [copy / "published" / "registry.duckdb", copy / "state" / "registry_state.duckdb"]
+    before = [sha256(f) for f in files]
+    night1_ps = _crosswalk_keys(copy, "public_security")
+    run = ["run", "--home", str(copy), "--landing", str(landing), "--date", D2, "--quiet"]
+
+    capsys.readouterr()
+    assert main(run) == 1
+    err = capsys.readouterr().err
+    removed = len(night1_ps) - kept
+    assert f"held back: it would remove {removed:,} of the {len(night1_ps):,} records of public_security" in err
+    assert "resident(s) with no record at all" in err and "--accept-shrink" in err and "--accept-rejected" in err
+    assert [sha256(f) for f in files] == before  # the registry and the state byte for byte
+
+    # Publishing with the previous delivery standing: every good record of the others is tonight's.
+    assert main(run + ["--accept-rejected"]) == 0
+    status, reason = published(copy, "SELECT status, reason FROM deliveries WHERE run_extract_date = ? "
+                                     "AND department = 'public_security'", [D2])[0]
+    assert status == "rejected" and "held back" in reason
+    assert _crosswalk_keys(copy, "public_security") == night1_ps
+
+    # Accepting the shrink: the half delivery is tonight's snapshot, its missing people retired.
+    assert main(run + ["--accept-shrink"]) == 0
+    assert len(_crosswalk_keys(copy, "public_security")) == kept < delivered
+    retired = published(copy, "SELECT count(*) FROM resident_events WHERE event = 'retired' AND extract_date = ?",
+                        [D2])[0][0]
+    assert retired > 0.05 * len(night1_ps)
+
+
+def test_a_night_retiring_too_many_residents_is_held_back(merged, tmp_path, monkeypatch, capsys):
+    root, home = merged
+    landing = tmp_path / "landing"
+    shutil.copytree(root / "landing", landing)
+    _cut_in_half(landing)
+    copy = tmp_path / "home"
+    shutil.copytree(home, copy)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    registry_file = copy / "published" / "registry.duckdb"
+    before = sha256(registry_file)
+    capsys.readouterr()
+    # Each delivery may now drop anything; the night's retirements still may not exceed 5%.
+    assert main(["run", "--home", str(copy), "--landing", str(landing), "--date", D2, "--quiet", "--max-drop", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "residents: held back: tonight would retire" in err and "more than 5% allowed" in err
+    assert "records removed:" in err and "public_security" in err and "--accept-shrink" in err
+    assert sha256(registry_file) == before
+    # A larger share allowed for tonight lets it through.
+    assert main(["run", "--home", str(copy), "--landing", str(landing), "--date", D2, "--quiet", "--max-drop", "1",
+                 "--max-retire", "60%"]) == 0
