@@ -35,4 +35,9 @@ class DeliveryStopsNight(RegistryError):
 
 
 class PublishError(RegistryError):
-    """The registry was not published; the previous one is untouched."""
+    """The registry was not published; the previous one is untouched. `checks`: the blocking checks'
+    results when they are why (registry.publish.checks.CheckResult)."""
+
+    def __init__(self, message: str, *, checks: list | None = None):
+        super().__init__(message)
+        self.checks = list(checks or [])

@@ -146,7 +146,15 @@ CLI_HINTS = {
 
 def _failure_message(result) -> str:
     """The first failing step's (or resource's) own message, not the framework's wrapping of it, with
-    this command's hint for a library error it knows."""
+    this command's hint for a library error it knows; for a blocking quality check, what it found."""
+    for event in result.all_events:
+        check = event.event_specific_data if event.event_type_value == "ASSET_CHECK_EVALUATION" else None
+        if check is not None and not check.passed and str(check.severity).endswith("ERROR"):
+            found = [line.strip()[len("[block] "):] for line in (check.description or "").splitlines()
+                     if line.strip().startswith("[block] ")]
+            more = f" (and {len(found) - 1} more: see the check in Dagster)" if len(found) > 1 else ""
+            return (f"quality check {check.check_name} blocked the night: {(found or [check.description or ''])[0]}"
+                    f"{more}. The published registry stays as it was")
     for event in result.all_events:
         err = getattr(event.event_specific_data, "error", None)
         if err is None:

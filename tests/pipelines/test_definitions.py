@@ -28,7 +28,8 @@ def test_definitions_hold_the_job_schedule_sensors_and_checks():
     assert defs.resolve_schedule_def("nightly_merge_schedule").execution_timezone == "Asia/Shanghai"
     assert defs.resolve_sensor_def("deliveries_landed_sensor") is not None
     check_names = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
-    assert {f"{d}_delivery_suite" for d in DEPARTMENTS} | {"standardised_records_suite"} <= check_names
+    assert {f"{d}_delivery_suite" for d in DEPARTMENTS} | {"standardised_records_suite",
+                                                           "published_registry_suite"} <= check_names
 
 
 @pytest.mark.slow
