@@ -69,7 +69,7 @@ def _decision_on_item(con, home: Home, item_id: str, decision: str, value: str |
            "evidence_hash": evidence_hash or item.get("evidence_hash")}
     if kind in PAIR_KINDS:
         row["record_l"], row["record_r"] = subject.get("record_l"), subject.get("record_r")
-    if kind == "conflict":
+    if subject.get("attribute"):  # an item about one value of a resident (conflict, birth_date_conflict)
         row["attribute"] = subject.get("attribute")
         row["resident_id"] = subject.get("resident_id") or item.get("resident_id")
     if decision == "value":
@@ -145,7 +145,7 @@ def load_decisions(con: duckdb.DuckDBPyConnection, decisions_path: Path | str) -
                    arg_max(decided_at, line_no) AS decided_at
             FROM _load_decisions
             WHERE resident_id IS NOT NULL AND attribute IS NOT NULL
-              AND (decision = 'value' OR (decision = 'dismiss' AND kind = 'conflict'))
+              AND (decision = 'value' OR (decision = 'dismiss' AND kind IN ('conflict', 'birth_date_conflict')))
             GROUP BY resident_id, attribute)
         SELECT resident_id, attribute, value, decision_id, decided_by, decided_at
         FROM latest WHERE decision = 'value' ORDER BY resident_id, attribute""")

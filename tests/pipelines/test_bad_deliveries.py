@@ -179,3 +179,31 @@ def test_implausible_birth_dates_and_control_characters_are_noted_not_published(
                            [key])[0]
         assert not any(ord(c) < 32 for c in golden[0]) and golden[0].startswith(name[:2])
         assert golden[1] not in ("1800-01-01", "2099-01-01")
+
+    # Where a valid identity number says otherwise, the resident gets a birth-date conflict item; the
+    # officer's value becomes the golden birth date from the next run on.
+    import duckdb
+
+    state = duckdb.connect(str(home / "state" / "registry_state.duckdb"), read_only=True)
+    valid = dict(state.execute("SELECT source_record_id, strftime(id_birth_date, '%Y-%m-%d') FROM records "
+                               "WHERE department = 'public_security' AND id_number_valid AND source_record_id IN "
+                               f"({', '.join(repr(k) for k in changed)})").fetchall())
+    state.close()
+    assert valid, "the writer gave none of the changed records a valid identity number: this proves nothing"
+    for key in changed:
+        resident = published(home, "SELECT resident_id FROM crosswalk WHERE department = 'public_security' "
+                                   "AND source_record_id = ?", [key])[0][0]
+        items = published(home, "SELECT item_id, summary, evidence FROM review_queue WHERE kind = "
+                                "'birth_date_conflict' AND resident_id = ? AND status = 'open'", [resident])
+        if key not in valid:
+            assert items == []  # no identity number to contradict
+            continue
+        (item_id, summary, evidence), = items
+        assert changed[key][1] in summary and valid[key] in summary
+        assert valid[key] in json.loads(evidence)["candidates"]
+        assert main(["review", "decide", item_id, "--value", valid[key], "--by", "王科长", "--reason", "户口簿",
+                     "--home", str(home)]) == 0
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", D2, "--quiet"]) == 0
+    for key, birth in valid.items():
+        assert published(home, "SELECT r.birth_date::VARCHAR FROM residents r JOIN crosswalk x USING (resident_id) "
+                               "WHERE x.department = 'public_security' AND x.source_record_id = ?", [key]) == [(birth,)]
