@@ -51,9 +51,14 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def published(home: Path, sql: str, params=None):
-    con = duckdb.connect(str(home / "published" / "registry.duckdb"), read_only=True)
+def query(database: Path, sql: str, params=None):
+    """Rows of one query on a DuckDB file, opened read-only."""
+    con = duckdb.connect(str(database), read_only=True)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def published(home: Path, sql: str, params=None):
+    return query(home / "published" / "registry.duckdb", sql, params)

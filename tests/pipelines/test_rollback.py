@@ -7,14 +7,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from registry.cli import main
 from registry.home import Home
 from registry.run_state import RunLock
 from tests.independent.writer import write_night
-from tests.pipelines.faults import published, sha256
+from tests.pipelines.faults import published, query, sha256
 
 pytestmark = pytest.mark.slow
 
@@ -23,11 +22,7 @@ OFFICER = ["--by", "王科长", "--reason", "checked at the community office"]
 
 
 def _state(home: Path, sql: str, params=None):
-    con = duckdb.connect(str(home / "state" / "registry_state.duckdb"), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+    return query(home / "state" / "registry_state.duckdb", sql, params)
 
 
 @pytest.fixture(scope="module")
