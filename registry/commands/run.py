@@ -51,7 +51,6 @@ def _share(text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    from registry import progress
     from registry.errors import NightRefused
     from registry.home import Home
     from registry.night import check_forward, check_night, latest_merged_night
@@ -67,6 +66,21 @@ def run(args: argparse.Namespace) -> int:
         return 1
     new_home = not home.root.exists()
     home.ensure()
+    # The environment is the run's only while it runs (a caller in the same process, a test, keeps its own).
+    saved = {k: os.environ.get(k) for k in ("REGISTRY_HOME", "REGISTRY_LANDING", "DAGSTER_HOME")}
+    try:
+        return _run_in(args, home, landing, new_home)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_in(args: argparse.Namespace, home, landing: Path, new_home: bool) -> int:
+    from registry import progress
+
     # The Dagster definitions read these at import, exactly as `dagster dev` and the daemon do.
     os.environ["REGISTRY_HOME"] = str(home.root)
     if args.landing:
