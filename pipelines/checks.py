@@ -6,18 +6,25 @@ The rest warn. The suites live in expectations/ and run through registry.quality
 night by the night plan (registry.quality.scoped).
 """
 
+import time
+
 from dagster import (AssetCheckExecutionContext, AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue,
                      asset_check)
 
 from pipelines.assets.deliveries import PLAN, step_priority
 from pipelines.resources import RunDatabase
 from pipelines.stage import this_runs_plan
+from registry import progress
 from registry.departments import DEPARTMENTS
 from registry.night import NightPlan
 from registry.sql import drop_temporaries
 
 
-def _result(outcome) -> AssetCheckResult:
+def _result(outcome, started: float) -> AssetCheckResult:
+    verdict = "passed" if outcome.success else "BLOCKED"
+    progress.note(f"check {outcome.suite_name} {verdict} in {time.perf_counter() - started:.1f} s "
+                  f"({int(outcome.statistics.get('rows', 0)):,} rows, {len(outcome.blocking_failures)} blocking, "
+                  f"{len(outcome.warnings)} warnings)")
     return AssetCheckResult(
         passed=outcome.success and not outcome.warnings,
         severity=AssetCheckSeverity.ERROR if not outcome.success else AssetCheckSeverity.WARN,
@@ -39,10 +46,11 @@ def _delivery_check(department: str):
     def _check(context: AssetCheckExecutionContext, plan: NightPlan, run_db: RunDatabase) -> AssetCheckResult:
         from registry.quality.suites import validate_department
 
+        started = time.perf_counter()
         with run_db.connect() as con:
             outcome = validate_department(con, department, this_runs_plan(context, plan))
             drop_temporaries(con)
-            return _result(outcome)
+            return _result(outcome, started)
     return _check
 
 
@@ -52,10 +60,11 @@ def standardised_records_suite(context: AssetCheckExecutionContext, plan: NightP
                                run_db: RunDatabase) -> AssetCheckResult:
     from registry.quality.suites import validate_records
 
+    started = time.perf_counter()
     with run_db.connect() as con:
         outcome = validate_records(con, this_runs_plan(context, plan))
         drop_temporaries(con)
-        return _result(outcome)
+        return _result(outcome, started)
 
 
 asset_checks = [_delivery_check(d) for d in DEPARTMENTS] + [standardised_records_suite]

@@ -56,6 +56,11 @@ class Night(ConfigurableResource):
     # A rejected delivery fails the night (the published registry stays) unless the data engineer
     # accepts publishing with that department's previous delivery standing.
     accept_rejected: bool = False
+    # The shrink guard (registry.shrink): the share of a department's records one delivery may remove,
+    # and of the residents one night may retire; beyond it the night stops unless the shrink is accepted.
+    max_record_drop: float = 0.05
+    max_resident_retire: float = 0.05
+    accept_shrink: bool = False
 
 
 class LinkageEngine(ConfigurableResource):

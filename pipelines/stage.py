@@ -15,7 +15,7 @@ import duckdb
 from dagster import AssetExecutionContext, MetadataValue
 
 from pipelines.resources import RunDatabase
-from registry import runs
+from registry import progress, runs
 from registry.night import NightPlan
 from registry.sql import drop_temporaries
 
@@ -26,6 +26,7 @@ class Stage:
     con: duckdb.DuckDBPyConnection
     night: NightPlan
     stats: dict[str, Any] = field(default_factory=dict)
+    rows: tuple[int, str] | None = None  # the stage's output for the progress line, e.g. (21490, "records")
 
 
 def stats_of(summary: Any) -> dict[str, Any]:
@@ -64,12 +65,18 @@ def this_runs_plan(context, plan: NightPlan) -> NightPlan:
 def run_stage(context: AssetExecutionContext, db: RunDatabase, name: str, plan: NightPlan) -> Iterator[Stage]:
     started = time.perf_counter()
     plan = this_runs_plan(context, plan)
+    progress.stage_started(name)
     with db.connect() as con:
         stage = Stage(name=name, con=con, night=plan)
-        yield stage
+        try:
+            yield stage
+        except BaseException as exc:
+            progress.stage_failed(name, time.perf_counter() - started, exc)
+            raise
         drop_temporaries(con)
         seconds = time.perf_counter() - started
         runs.record_stage(con, plan.run_id, name, seconds, stage.stats)
+    progress.stage_finished(name, seconds, stage.rows)
     metadata = {k: _metadata_value(v) for k, v in stage.stats.items()}
     metadata["seconds"] = MetadataValue.float(round(seconds, 3))
     context.add_output_metadata(metadata)

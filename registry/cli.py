@@ -12,7 +12,9 @@ import sys
 COMMANDS = {
     "generate": "Write one night of the four departments' deliveries, with ground truth beside them.",
     "run": "Run the nightly merge for one extract date and publish the registry.",
+    "rollback": "Take back the latest published night: the registry and working state before it return.",
     "evaluate": "Score the published crosswalk against ground truth.",
+    "query": "Read the published registry: one SQL query, shown as a table, CSV or JSON lines.",
     "review": "The quality officers' review queue: list, show, decide, link.",
     "serve": "Serve the review pages and the department API.",
     "access": "Departments' credentials for the department API: grant, list, rotate, revoke.",

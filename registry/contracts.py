@@ -193,6 +193,9 @@ VALUE_OVERRIDES = Table("value_overrides", _cols("resident_id VARCHAR, attribute
 RESIDENT_IDS = Table("resident_ids", _cols("resident_id VARCHAR, status VARCHAR, created_run_id VARCHAR, "
                                            "created_date DATE, retired_run_id VARCHAR, retired_date DATE, "
                                            "merged_into VARCHAR"), key=("resident_id",), not_null=("status",))
+# resident_ids issued by a night that was taken back (registry rollback): in no registry, never reissued.
+WITHDRAWN_RESIDENT_IDS = Table("withdrawn_resident_ids", _cols("resident_id VARCHAR, issued_run_id VARCHAR, "
+                                                               "withdrawn_at TIMESTAMP"), key=("resident_id",))
 RESIDENT_EVENTS = Table("resident_events", _cols("run_id VARCHAR, extract_date DATE, event VARCHAR, "
                                                  "resident_id VARCHAR, other_resident_id VARCHAR, detail JSON"))
 CROSSWALK = Table("crosswalk", _cols("department VARCHAR, source_record_id VARCHAR, record_uid VARCHAR, "

@@ -14,6 +14,16 @@ class NightRefused(RegistryError):
     nothing was changed."""
 
 
+class ShrinkHeldBack(RegistryError):
+    """Tonight would retire more residents than the shrink guard allows (registry.shrink); the night
+    stops before its publish unless the shrink is accepted."""
+
+
+class RollbackRefused(RegistryError):
+    """The latest night cannot be taken back (a run is going, nothing before it, its predecessor no
+    longer kept); nothing was changed."""
+
+
 class DeliveryStopsNight(RegistryError):
     """A department's delivery for the night was rejected, or there is none at all: the night stops
     unless publishing with the previous delivery standing was accepted (NightPlan.accept_rejected)."""
@@ -31,3 +41,11 @@ class PublishError(RegistryError):
 class AccessError(RegistryError):
     """A request about who may read what (a credential, an account, the access policy) that cannot be
     carried out; nothing was changed."""
+
+
+    """The registry was not published; the previous one is untouched. `checks`: the blocking checks'
+    results when they are why (registry.publish.checks.CheckResult)."""
+
+    def __init__(self, message: str, *, checks: list | None = None):
+        super().__init__(message)
+        self.checks = list(checks or [])

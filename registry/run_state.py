@@ -88,6 +88,7 @@ class RunState:
         if wal.exists():
             wal.unlink()
         fsync_path(self.home.state_dir)
+        keep_state_version(self.home, self.run_id)
 
     def discard(self) -> None:
         self.close()
@@ -95,6 +96,36 @@ class RunState:
             if p.exists():
                 p.unlink()
         shutil.rmtree(self.work_dir, ignore_errors=True)
+
+
+# The working states kept beside the current one, for `registry rollback` (the current one and the one
+# before it: the latest night can be taken back). Each is a hard link made at promotion; the state file
+# is never written in place, so the link keeps exactly the state that night left.
+KEEP_STATES = 2
+
+
+def state_version(home: Home, run_id: str) -> Path:
+    return home.state_dir / "versions" / f"state-{run_id}.duckdb"
+
+
+def keep_state_version(home: Home, run_id: str) -> None:
+    """Keep the state run `run_id` just promoted (a hard link; a copy where links are refused); the
+    newest KEEP_STATES stay. Best effort: the night is published and promoted whatever happens here."""
+    version = state_version(home, run_id)
+    try:
+        version.parent.mkdir(parents=True, exist_ok=True)
+        tmp = version.with_suffix(".linking")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(home.state_db, tmp)
+        except OSError:
+            copy_file(home.state_db, tmp)
+        os.replace(tmp, version)
+        kept = sorted(version.parent.glob("state-*.duckdb"), key=lambda p: (p.stat().st_mtime, p.name))
+        for old in kept[:-KEEP_STATES]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _copy_while(src: Path, dst: Path, work: Callable[[], None] | None) -> None:

@@ -144,6 +144,37 @@ def abandon_run(home: Home, run_id: str, message: str) -> dict[str, Any]:
     return {"run_id": run_id, "extract_date": extract_date, "mode": mode, "message": message, "stats": stats}
 
 
+KILLED = ("stopped before it finished (its process was killed or the machine went down); "
+          "its working copy was removed by the next run")
+
+
+def abandon_killed_runs(home: Home, keep: str) -> list[str]:
+    """The leftovers of runs whose process died mid-run, found by the next run (or rollback) while it
+    holds the run lock, so that none of them is going: each one's working copy and scratch files are
+    removed and its row kept in the ledger as failed; half-built or half-copied published files of other
+    runs go too. Returns the run ids. (A run that had already swapped its registry in is rolled forward
+    first, by registry.run_state.recover_published_run.)"""
+    from registry.run_state import RunState, stale_run_copies
+
+    killed = []
+    for copy in stale_run_copies(home, keep):
+        abandon_run(home, copy.stem, KILLED)
+        killed.append(copy.stem)
+    if home.run_dir.exists():
+        for leftover in home.run_dir.iterdir():
+            run_id = leftover.name.split(".")[0]
+            if run_id != keep and leftover.suffix in (".copying", ".wal", ".work"):
+                RunState(home, run_id).discard()
+            elif leftover.suffix == ".rollback":  # a rollback stopped before its rename (it holds the lock too)
+                leftover.unlink(missing_ok=True)
+    if home.published_dir.exists():
+        for leftover in [*home.published_dir.glob(".building-*.duckdb"), *home.published_dir.glob(".base-*.duckdb")]:
+            if keep not in leftover.name:
+                leftover.unlink(missing_ok=True)
+                leftover.with_name(leftover.name + ".wal").unlink(missing_ok=True)
+    return killed
+
+
 def published_dates(home: Home) -> list[str]:
     """Extract dates the published registry holds a published run for."""
     if not home.published_db.exists():

@@ -3,7 +3,8 @@
 Safety, always on:
   - the run lock: one nightly run per HOME (HOME/state/run.lock);
   - the roll-forward of a run stopped between its publish swap and its state promotion;
-  - the scratch files of crashed runs removed.
+  - what runs killed mid-run left behind (working copies, scratch files, half-built published files)
+    removed, each such run kept in the ledger as failed (registry.runs.abandon_killed_runs).
 Speed-ups, switched off together by `speedups=False` (REGISTRY_SPEEDUPS=0 in the environment, or the
 run_db resource's `speedups: false`); a night gives the same result without them, only slower:
   - parse workers: the night's deliveries parsed in two worker processes from the very start
@@ -25,14 +26,16 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 
+from registry import progress
 from registry.home import Home
 from registry.run_state import RunLock, RunState, recover_published_run
+from registry.runs import abandon_killed_runs
 
 SPEEDUPS_ENV = "REGISTRY_SPEEDUPS"
 
@@ -86,12 +89,17 @@ class NightRuntime:
         if self._state is not None:
             return self._state
         self._lock = RunLock(self.home).acquire(self.run_id)
+        started = time.perf_counter()
+        progress.stage_started("preparation (copy of the working state; deliveries parsed in workers)")
         try:
             self._quiet_collector()
             # First the roll-forward of a run stopped after its swap: the parsing compares with that state.
             recover_published_run(self.home)
             state = RunState(self.home, self.run_id)
-            self._remove_stale_scratch(state)
+            # Then what runs killed mid-run left behind (no other run is going: the lock is held).
+            for killed in abandon_killed_runs(self.home, keep=self.run_id):
+                progress.note(f"run {killed} was killed before it finished: its working copy is removed, "
+                              "its row kept in the run ledger as failed")
             self._parsing = self._parsing_for_tonight()
             warm_up = None
             if self.speedups:
@@ -101,6 +109,7 @@ class NightRuntime:
             self._state = state.open(while_copying=warm_up)
             if self.speedups:
                 gc.freeze()  # what the run imported so far lives as long as the process
+            progress.stage_finished("preparation", time.perf_counter() - started)
             return self._state
         except BaseException:
             self.close()
@@ -178,12 +187,6 @@ class NightRuntime:
                 return ahead
             ahead.close()
         return self._new_parsing() if self.speedups else None
-
-    def _remove_stale_scratch(self, state: RunState) -> None:
-        """Scratch files of crashed runs: no other run is going (the lock is held)."""
-        for stale in state.home.run_dir.glob("*.work") if state.home.run_dir.exists() else ():
-            if stale != state.work_dir:
-                shutil.rmtree(stale, ignore_errors=True)
 
     def _quiet_collector(self) -> None:
         """The objects of the modules imported so far set aside (gc.freeze), collections made rarer,

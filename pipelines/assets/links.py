@@ -8,7 +8,7 @@ from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 from pipelines.assets.deliveries import PLAN
 from pipelines.resources import LinkageEngine, RegistryHome, RunDatabase
 from pipelines.stage import Stage, run_stage, stats_of
-from registry import runs
+from registry import progress, runs
 from registry.night import NightPlan
 
 GROUP = "links"
@@ -71,6 +71,7 @@ def record_links(context: AssetExecutionContext, plan: NightPlan, registry: Regi
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
         stage.stats["links"] = stage.con.execute("SELECT count(*) FROM links").fetchall()[0][0]
+        stage.rows = (stage.stats["links"], "links")
 
 
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("record_links")],
@@ -85,8 +86,14 @@ def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: R
 
     with run_stage(context, run_db, "person_clusters", plan) as stage, engine_for(stage, linkage_engine, run_db) as engine:
         stage.stats["decisions"] = stats_of(load_decisions(stage.con, registry.paths.decisions))
+        if stage.stats["decisions"]["unreadable_lines"]:
+            warning = (f"{registry.paths.decisions}: {stage.stats['decisions']['unreadable_lines']} line(s) are no "
+                       f"decision and were skipped (lines {stage.stats['decisions']['unreadable_line_numbers']})")
+            context.log.warning(warning)
+            progress.note("warning: " + warning)
         # Incremental: only the components tonight's changes reach are recomputed (same clusters).
         stage.stats["clusters"] = cluster_records(stage.con, plan, engine=engine)
+        stage.rows = (stage.stats["clusters"], "clusters")
         reclustered = recomputed(stage.con, contracts.CLUSTERS_RECOMPUTED)
         if reclustered:  # how much was reclustered tonight (absent: everything was)
             stage.stats["records_reclustered"] = stage.con.execute(

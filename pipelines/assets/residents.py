@@ -14,7 +14,11 @@ from registry.night import NightPlan
                    "conflicts between departments, identity events and history.")
 def residents(context: AssetExecutionContext, plan: NightPlan, run_db: RunDatabase) -> None:
     from registry.residents import build_residents
+    from registry.shrink import check_retirements
 
     with run_stage(context, run_db, "residents", plan) as stage:
         stage.stats.update(build_residents(stage.con, plan))
+        # The shrink guard: tonight retires no more residents than allowed, or stops here, before publishing.
+        stage.stats["retirements"] = check_retirements(stage.con, plan.run_id, plan.shrink, plan.changes.table)
         stage.stats["residents"] = stage.con.execute("SELECT count(*) FROM residents").fetchall()[0][0]
+        stage.rows = (stage.stats["residents"], "residents")

@@ -22,3 +22,4 @@ def review_queue(context: AssetExecutionContext, plan: NightPlan, registry: Regi
         stage.stats.update(stats_of(summary))
         stage.stats["open_by_kind"] = dict(stage.con.execute(
             "SELECT kind, count(*) FROM review_queue WHERE status = 'open' GROUP BY kind").fetchall())
+        stage.rows = (sum(stage.stats["open_by_kind"].values()), "open review items")

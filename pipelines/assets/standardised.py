@@ -22,5 +22,6 @@ def standardised_records(context: AssetExecutionContext, plan: NightPlan, run_db
         summary = standardise(stage.con, plan)
         stage.stats.update(stats_of(summary))
         stage.stats["records"] = stage.con.execute("SELECT count(*) FROM records").fetchall()[0][0]
+        stage.rows = (summary.standardised, f"records standardised of {stage.stats['records']:,}")
         stage.stats["changes"] = dict(stage.con.execute(
             f"SELECT department || '.' || change, count(*) FROM {plan.changes.table} GROUP BY ALL").fetchall())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from registry.home import DEFAULT_HOME
 
@@ -20,3 +21,12 @@ def iso_date(text: str) -> str:
         return dt.date.fromisoformat(text).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """Text for a terminal: control characters in the data (BEL, ESC, C1) shown as \\xNN escapes, never
+    sent raw; newlines and tabs stay."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)

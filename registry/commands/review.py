@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from registry.commands.common import add_home
+from registry.commands.common import add_home, terminal_safe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("list", help="the open review items, most urgent first")
     add_home(p)
-    p.add_argument("--kind", help="only this kind (uncertain_link, conflict, identity_conflict, orphan, weak_cluster)")
+    p.add_argument("--kind", help="only this kind (uncertain_link, conflict, birth_date_conflict, identity_conflict, "
+                                  "orphan, weak_cluster)")
     p.add_argument("--street", help="only items of residents living in this street (街道)")
     p.add_argument("--community", help="only items of residents living in this community (社区)")
     p.add_argument("--all", action="store_true", help="decided items too")
@@ -55,6 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
     home = Home.at(args.home)
     try:
+        if args.review_command in ("list", "show"):
+            from registry.review.published import decision_file_problems
+
+            for problem in decision_file_problems(home):
+                print(f"registry review: warning: {problem}", file=sys.stderr)
         return {"list": _list, "show": _show, "decide": _decide, "link": _link}[args.review_command](home, args)
     except ReviewError as e:
         print(f"registry review: {cli_message(e)}", file=sys.stderr)
@@ -89,7 +95,7 @@ def _list(home, args) -> int:
         return 0
     for row in items.itertuples(index=False):  # a page of items for a terminal, not a data path
         place = "/".join(x for x in (row.street, row.community) if isinstance(x, str)) or "—"
-        print(f"{row.item_id}  {row.kind:<17} p{row.priority}  {row.status:<7}  {place}  {row.summary}")
+        print(terminal_safe(f"{row.item_id}  {row.kind:<17} p{row.priority}  {row.status:<7}  {place}  {row.summary}"))
     print(f"{len(items)} item(s)")
     return 0
 
@@ -101,7 +107,7 @@ def _show(home, args) -> int:
     if args.json:
         print(json.dumps(item, ensure_ascii=False, default=str, indent=2))
     else:
-        sys.stdout.write(evidence.render_item(item))
+        sys.stdout.write(terminal_safe(evidence.render_item(item)))
     return 0
 
 

@@ -30,13 +30,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="",
                         help="where training, prediction and clustering run (default: the linkage engine of "
                              "HOME/registry.yaml, else duckdb); Spark runs in local mode unless that file names a master")
+    parser.add_argument("--accept-shrink", action="store_true",
+                        help="accept tonight's shrink: a delivery removing more than --max-drop of its department's "
+                             "records, a night retiring more than --max-retire of the residents")
+    parser.add_argument("--max-drop", type=_share, default=None, metavar="SHARE",
+                        help="the share of a department's records one delivery may remove before it is held back "
+                             "(default 0.05)")
+    parser.add_argument("--max-retire", type=_share, default=None, metavar="SHARE",
+                        help="the share of the residents one night may retire before it is held back (default 0.05)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="no progress lines on stderr while the night runs (the summary at the end stays)")
     parser.add_argument("--verbose", action="store_true", help="show Dagster's step-by-step log")
 
 
-def run(args: argparse.Namespace) -> int:
-    from registry.home import Home
+def _share(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share (0.05 or 5%)") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1")
+    return value
 
-    home = Home.at(args.home).ensure()
+
+def run(args: argparse.Namespace) -> int:
+    from registry.errors import NightRefused
+    from registry.home import Home
+    from registry.night import check_forward, check_night, latest_merged_night
+
+    home = Home.at(args.home)
+    landing = Path(args.landing).resolve() if args.landing else home.landing
+    # Nights come from deliveries: checked before anything is created, locked or recorded.
+    try:
+        args.date = check_night(landing, args.date)
+        check_forward(args.date, latest_merged_night(home))
+    except NightRefused as exc:
+        print(f"registry run: refused, nothing changed: {exc}", file=sys.stderr)
+        return 1
+    new_home = not home.root.exists()
+    home.ensure()
+    # The environment is the run's only while it runs (a caller in the same process, a test, keeps its own).
+    saved = {k: os.environ.get(k) for k in ("REGISTRY_HOME", "REGISTRY_LANDING", "DAGSTER_HOME")}
+    try:
+        return _run_in(args, home, landing, new_home)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _run_in(args: argparse.Namespace, home, landing: Path, new_home: bool) -> int:
+    from registry import progress
+
     # The Dagster definitions read these at import, exactly as `dagster dev` and the daemon do.
     os.environ["REGISTRY_HOME"] = str(home.root)
     if args.landing:
@@ -55,13 +102,15 @@ def run(args: argparse.Namespace) -> int:
     # (the id chosen here) is handed the runtime when its resources start.
     from registry.runtime import NightRuntime
 
-    landing = Path(args.landing).resolve() if args.landing else home.landing
     runtime = NightRuntime(home, str(uuid.uuid4()), landing, args.date)
-    runtime.parse_ahead()
-    try:
-        return _run_job(args, home, runtime)
-    finally:
-        runtime.close()
+    with progress.printed(enabled=not args.quiet):
+        progress.note(f"registry run {runtime.run_id} for {args.date}: home {home.root}"
+                      + (" (new: created now)" if new_home else "") + f", landing {landing}")
+        runtime.parse_ahead()
+        try:
+            return _run_job(args, home, runtime)
+        finally:
+            runtime.close()
 
 
 def _run_job(args: argparse.Namespace, home, runtime) -> int:
@@ -75,7 +124,8 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
     job = definitions.defs.resolve_job_def(NIGHTLY_MERGE)
     config = night_run_config(args.date, full_rebuild=args.full_rebuild, retrain=args.retrain,
-                              accept_rejected=args.accept_rejected, engine=args.engine)
+                              accept_rejected=args.accept_rejected, accept_shrink=args.accept_shrink,
+                              max_record_drop=args.max_drop, max_resident_retire=args.max_retire, engine=args.engine)
     # Quiet by default: a failure is explained in one line below, with its traceback under --verbose.
     config["loggers"] = {"console": {"config": {"log_level": "DEBUG" if args.verbose else "CRITICAL"}}}
     run_db = RunDatabase(registry=definitions.registry_home, started_ahead=runtime)
@@ -103,14 +153,25 @@ def _run_job(args: argparse.Namespace, home, runtime) -> int:
 
 # What this command adds to a library error that stopped the night: how to go on with its own flags.
 CLI_HINTS = {
-    "DeliveryStopsNight": lambda text: (text + " (rerun with --accept-rejected)" if "delivery rejected" in text
-                                        else text),
+    "DeliveryStopsNight": lambda text: (
+        text + " (rerun with --accept-shrink to load it, or --accept-rejected to publish with the previous "
+               "delivery standing)" if "held back" in text
+        else text + " (rerun with --accept-rejected)" if "delivery rejected" in text else text),
+    "ShrinkHeldBack": lambda text: text + " (rerun with --accept-shrink)",
 }
 
 
 def _failure_message(result) -> str:
     """The first failing step's (or resource's) own message, not the framework's wrapping of it, with
-    this command's hint for a library error it knows."""
+    this command's hint for a library error it knows; for a blocking quality check, what it found."""
+    for event in result.all_events:
+        check = event.event_specific_data if event.event_type_value == "ASSET_CHECK_EVALUATION" else None
+        if check is not None and not check.passed and str(check.severity).endswith("ERROR"):
+            found = [line.strip()[len("[block] "):] for line in (check.description or "").splitlines()
+                     if line.strip().startswith("[block] ")]
+            more = f" (and {len(found) - 1} more: see the check in Dagster)" if len(found) > 1 else ""
+            return (f"quality check {check.check_name} blocked the night: {(found or [check.description or ''])[0]}"
+                    f"{more}. The published registry stays as it was")
     for event in result.all_events:
         err = getattr(event.event_specific_data, "error", None)
         if err is None:
@@ -177,6 +238,11 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
 
     lines.append(f"  review queue: raised {total(review.get('raised'))}, closed {total(review.get('closed'))}, "
                  "open " + (", ".join(f"{k} {v}" for k, v in sorted(review.get("open_by_kind", {}).items())) or "none"))
+    decisions = (stats.get("person_clusters") or {}).get("decisions") or {}
+    if decisions.get("unreadable_lines"):
+        numbers = ", ".join(str(n) for n in decisions.get("unreadable_line_numbers") or [])
+        lines.append(f"  decisions: {decisions['unreadable_lines']} line(s) of the decisions file are no decision and "
+                     f"were skipped (line {numbers}); `registry review list` shows them")
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     linked = stats.get("record_links") or {}

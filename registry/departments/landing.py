@@ -39,11 +39,17 @@ def available_dates(landing: Path) -> list[str]:
 
 
 def night_date(extract_date: str, landing: Path) -> str | None:
-    """The night a run is for: the one asked for, else the latest in the landing zone (None: none there)."""
+    """The night a run is for: the one asked for, else the latest in the landing zone that a department
+    delivered for (None: none there)."""
     if extract_date:
         return extract_date
-    dates = available_dates(landing)
+    dates = delivered_dates(landing)
     return dates[-1] if dates else None
+
+
+def delivered_dates(landing: Path) -> list[str]:
+    """Nights (YYYY-MM-DD) at least one department delivered a data file for, oldest first."""
+    return [d for d in available_dates(landing) if any(deliveries_for(landing, d).values())]
 
 
 def delivery_path(landing: Path, department: str, extract_date: str) -> Path:

@@ -21,11 +21,12 @@ import duckdb
 
 from registry import contracts
 from registry.errors import DeliveryStopsNight
-from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, record_hash_sql
+from registry.departments import COLUMNS, DEPARTMENTS, RECORD_HASH_COLUMN, RECORD_KEYS, record_hash_sql
 from registry.departments.landing import (DeliveryRejected, available_dates, check_manifest_identity,
                                           deliveries_for, earlier_deliveries, read_manifest, sha256_of)
 from registry.departments.readers import read_delivery
 from registry.departments.row_rules import NOTE_REASONS, ROW_REASONS, screen_rows
+from registry.shrink import ShrinkGuard, delivery_held_back
 from registry.sql import drop_temporaries, table_exists
 from registry.sql import quote_identifier as _q
 from registry.sql import quote_literal as _sql
@@ -110,8 +111,9 @@ def _begin(con) -> bool:
 
 
 def _load_file(con, department: str, date: str, path: Path, workdir: Path,
-               parsing: DeliveryParsing | None = None) -> DeliveryOutcome:
-    """Load one file into raw_<department> or raise DeliveryRejected (leaving raw untouched)."""
+               parsing: DeliveryParsing | None = None, shrink: ShrinkGuard | None = None) -> DeliveryOutcome:
+    """Load one file into raw_<department> or raise DeliveryRejected (leaving raw untouched); `shrink`:
+    hold back a delivery that would remove too much of the standing snapshot (registry.shrink)."""
     parsed = parsing.take(department, path) if parsing is not None else None
     stage = f"_stage_{department}_{uuid.uuid4().hex[:8]}"
     try:
@@ -131,6 +133,14 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path,
         rows_loaded = staged.rows_delivered - n_rows_out
         if rows_loaded <= 0:
             raise DeliveryRejected(f"{path.name}: none of its {staged.rows_delivered} data rows could be loaded")
+        if shrink is not None:
+            key = _q(RECORD_KEYS[department])
+            loadable = (f"SELECT {key} FROM {stage}" if screened else
+                        f"SELECT {key} FROM {stage} s WHERE NOT EXISTS (SELECT 1 FROM {staged.problems} q "
+                        "WHERE q.line = s._source_line)")
+            held = delivery_held_back(con, department, loadable, shrink)
+            if held is not None:
+                raise DeliveryRejected(f"{path.name}: {held}")
 
         cols = ", ".join(_q(c) for c in COLUMNS[department])
         own = _begin(con)
@@ -172,11 +182,14 @@ def _load_file(con, department: str, date: str, path: Path, workdir: Path,
 
 
 def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: str, extract_date: str,
-                    *, workdir: Path | None = None, parsing: DeliveryParsing | None = None) -> DeliveryOutcome:
+                    *, workdir: Path | None = None, parsing: DeliveryParsing | None = None,
+                    shrink: ShrinkGuard | None = None) -> DeliveryOutcome:
     """Bring raw_<department> up to the run's extract date (YYYY-MM-DD); see the module docstring.
 
     `parsing`: the night's deliveries already being read in worker processes (registry.departments.parsing);
     without it, or for a file it did not read, the file is read here. The outcome is the same.
+    `shrink`: the guard against a delivery removing too much of the standing snapshot (registry.shrink);
+    a delivery it holds back is rejected like any broken one.
     """
     contracts.department(department)  # ValueError naming the four for anything else
     dt.date.fromisoformat(extract_date)
@@ -197,7 +210,7 @@ def load_department(con: duckdb.DuckDBPyConnection, landing: Path, department: s
             if loaded is not None:
                 break
         try:
-            loaded = _load_file(con, department, date, path, workdir, parsing)
+            loaded = _load_file(con, department, date, path, workdir, parsing, shrink)
             break
         except DeliveryRejected as exc:
             refusals.append((date, path, str(exc)))

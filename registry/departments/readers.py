@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from registry.contracts import department as department_spec
 from registry.departments import COLUMNS, RECORD_KEYS
@@ -123,27 +124,130 @@ def _physical_lines(path: Path) -> int:
     return count + (last != b"\n")
 
 
-def _line_map(con: duckdb.DuckDBPyConnection, text_path: Path, name: str) -> None:
+def _longest_line(path: Path) -> int:
+    """Bytes in the file's longest line (its newline not counted)."""
+    longest, run = 0, 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(ends) == 0:
+                run += len(chunk)
+                continue
+            longest = max(longest, run + int(ends[0]), int(np.diff(ends).max()) - 1 if len(ends) > 1 else 0)
+            run = len(chunk) - int(ends[-1]) - 1
+    return max(longest, run)
+
+
+def _over_lines(con: duckdb.DuckDBPyConnection, text_path: Path, statement) -> None:
+    """Run statement(lines), `lines` being a table function of the file's physical lines (one VARCHAR
+    `line` each, in file order). A line longer than DuckDB's default limit (2 MB) is read whole, as
+    every other line: the file is measured and read again with a limit that fits its longest line."""
+    def reader(options: str = "") -> str:
+        return (f"read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false, "
+                f"auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false{options})")
+
+    try:
+        con.execute(statement(reader()))
+    except duckdb.InvalidInputException as exc:
+        if "Maximum line size" not in str(exc):
+            raise
+        con.execute(statement(reader(f", max_line_size={_longest_line(text_path) + 2}")))
+
+
+def _line_map(con: duckdb.DuckDBPyConnection, text_path: Path, name: str, literal: set[int]) -> None:
     """<name>(p, d, is_record): physical line p; d counts line starts outside quotes the way DuckDB's
-    CSV rejects number lines (blank lines counted, newlines inside quoted values not)."""
-    con.execute(f"""
+    CSV rejects number lines (blank lines counted, newlines inside quoted values not). `literal`: the
+    lines whose odd quote is a value's own character (see _quote_lines), which opens nothing."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name}_literal AS SELECT unnest(?::BIGINT[]) AS p", [sorted(literal)])
+    _over_lines(con, text_path, lambda lines: f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
         WITH lines AS (
             SELECT ordinality AS p, line,
                    coalesce(length(line) - length(replace(line, '"', '')), 0) AS quotes
-            FROM read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false,
-                          auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false)
-                 WITH ORDINALITY),
+            FROM {lines} WITH ORDINALITY),
+        counted AS (
+            SELECT p, line, quotes - CASE WHEN p IN (SELECT p FROM {name}_literal) THEN 1 ELSE 0 END AS quotes
+            FROM lines),
         parity AS (
             SELECT p, line, coalesce(sum(quotes) OVER (ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING
                                                        AND 1 PRECEDING), 0) % 2 = 1 AS continuation
-            FROM lines)
+            FROM counted)
         SELECT p, row_number() OVER (ORDER BY p) AS d, line IS NOT NULL AND trim(line) <> '' AS is_record
         FROM parity WHERE NOT continuation""")
+    con.execute(f"DROP TABLE {name}_literal")
+
+
+# A field holding a record key (two capitals and ten digits), quoted or not: the start of a record.
+_RECORD_START = r"""(^|,)\s*"?[A-Z]{2}[0-9]{10}"?\s*(,|$)"""
+# A line with its whole quoted fields ("...", doubled quotes inside) taken out; twice, as one pass
+# leaves every other of two adjacent quoted fields (they share the comma between them).
+_WHOLE_FIELDS_OUT = """regexp_replace({}, '(^|,)\\s*"(?:[^"]|"")*"\\s*(,|$)', '\\1\\2', 'g')"""
+_STRAY_QUOTE = ('unparseable_row: an unmatched quote (") on this line would run its value into the '
+                'lines after it; the line is set aside, the lines after it are read on their own')
+
+
+def _parse_csv(con, text_path: Path, stage: str, columns: str, select: str) -> None:
+    rejects, scans = f"{stage}_rejects", f"{stage}_scans"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {stage}_parsed AS
+        SELECT {select}, ordinality + 1 AS _source_line
+        FROM read_csv({_sql_str(str(text_path))}, columns={columns}, header=true, auto_detect=false,
+                      delim=',', quote='"', escape='"', store_rejects=true,
+                      rejects_table={_sql_str(rejects)}, rejects_scan={_sql_str(scans)},
+                      max_line_size=4194304) WITH ORDINALITY""")
+
+
+def _parsed_cleanly(con, stage: str, department: str) -> bool:
+    """No row rejected and no value over several lines: quotes did nothing worth a second look."""
+    spans = " OR ".join(f"contains({_q(c)}, chr(10))" for c in COLUMNS[department])
+    return not con.execute(f"""SELECT EXISTS (SELECT 1 FROM {stage}_rejects)
+                                      OR EXISTS (SELECT 1 FROM {stage}_parsed WHERE {spans})""").fetchall()[0][0]
+
+
+def _quote_lines(con, text_path: Path, stage: str) -> tuple[list[tuple[int, str]], set[int]]:
+    """The lines with an odd number of quotes, sorted out: (stray, literal).
+
+    Outside a quoted value, an odd line whose leftover quote starts a field opens one, and the next odd
+    line closes it; an odd line whose leftover quote sits inside an unquoted value holds it as the
+    value's own character (literal: it opens nothing). A value opened right before the next record (or
+    the end of the file) is a quote nothing closes (stray): it would swallow the lines after it."""
+    found = f"{stage}_odd"
+    _over_lines(con, text_path, lambda lines: f"""
+        CREATE OR REPLACE TEMP TABLE {found} AS
+        WITH lines AS (
+            SELECT ordinality AS p, line FROM {lines} WITH ORDINALITY WHERE line IS NOT NULL AND trim(line) <> ''),
+        next AS (SELECT p, line, lead(line) OVER (ORDER BY p) AS next_line FROM lines)
+        SELECT p, line, next_line IS NULL OR regexp_matches(next_line, {_sql_str(_RECORD_START)}) AS record_next,
+               regexp_matches({_WHOLE_FIELDS_OUT.format(_WHOLE_FIELDS_OUT.format("line"))}, '(^|,)\\s*"') AS opens
+        FROM next WHERE p > 1 AND (length(line) - length(replace(line, '"', ''))) % 2 = 1
+        ORDER BY p""")
+    odd = con.execute(f"SELECT p, line, record_next, opens FROM {found}").fetchall()
+    con.execute(f"DROP TABLE {found}")
+    stray, literal, inside = [], set(), False
+    for p, line, record_next, opens in odd:
+        if inside:
+            inside = False
+        elif not opens:
+            literal.add(p)
+        elif record_next:
+            stray.append((p, line))
+        else:
+            inside = True
+    return stray, literal
+
+
+def _blank_lines(text_path: Path, lines: set[int], workdir: Path) -> Path:
+    """A copy of the file with those physical lines (1-based) emptied: the other lines keep their numbers."""
+    out = Path(tempfile.mkstemp(suffix=".utf8", dir=workdir)[1])
+    with open(text_path, "rb") as src, open(out, "wb") as dst:
+        for number, line in enumerate(src, start=1):
+            dst.write(b"\n" if number in lines else line)
+    return out
 
 
 def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: str, workdir: Path) -> Staged:
     text_path = prepare_text(path, encoding, workdir)
+    repaired = None
     try:
         header = _read_header(text_path, path)
         check_columns(header, department, path, "line 1 (header)")
@@ -152,27 +256,31 @@ def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: st
         rejects, scans = f"{stage}_rejects", f"{stage}_scans"
         key = RECORD_KEYS[department]
         select = ", ".join(f"nullif({_q(c)}, '') AS {_q(c)}" for c in COLUMNS[department])
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE {stage}_parsed AS
-            SELECT {select}, ordinality + 1 AS _source_line
-            FROM read_csv({_sql_str(str(text_path))}, columns={columns}, header=true, auto_detect=false,
-                          delim=',', quote='"', escape='"', store_rejects=true,
-                          rejects_table={_sql_str(rejects)}, rejects_scan={_sql_str(scans)},
-                          max_line_size=4194304) WITH ORDINALITY""")
+        _parse_csv(con, text_path, stage, columns, select)
+        stray, literal = ([], None) if _parsed_cleanly(con, stage, department) else _quote_lines(con, text_path, stage)
+        if stray:
+            repaired = _blank_lines(text_path, {p for p, _ in stray}, workdir)
+            for t in (rejects, scans):
+                con.execute(f"DROP TABLE IF EXISTS {t}")
+            _parse_csv(con, repaired, stage, columns, select)
+            text_path, repaired = repaired, text_path
         parsed = con.execute(f"SELECT count(*) FROM {stage}_parsed").fetchall()[0][0]
         bad = con.execute(f"SELECT count(DISTINCT line) FROM {rejects}").fetchall()[0][0]
         # _source_line is the physical line when every line is the header or one record (checked below)
-        identity = _physical_lines(text_path) == 1 + parsed + bad
+        identity = not stray and _physical_lines(text_path) == 1 + parsed + bad
         if identity:
             # every line is the header or one record: line numbers need no map of the file
             con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage}_lines AS
                             SELECT range AS p, range AS d, true AS is_record
                             FROM range(1, {2 + parsed + bad})""")
         else:  # blank lines or newlines inside quoted values: map them
-            _line_map(con, text_path, f"{stage}_lines")
+            if literal is None:
+                _, literal = _quote_lines(con, text_path, stage)
+            _line_map(con, text_path, f"{stage}_lines", literal)
     finally:
-        if text_path != path:
-            text_path.unlink(missing_ok=True)
+        for copy in (text_path, repaired):
+            if copy is not None and copy != path:
+                copy.unlink(missing_ok=True)
     key_pos = header.index(key)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {stage}_bad AS
@@ -200,6 +308,9 @@ def read_csv_delivery(con, path: Path, department: str, encoding: str, stage: st
                CASE WHEN message ILIKE '%Expected Number of Columns%'
                     THEN 'wrong_field_count: ' || message ELSE 'unparseable_row: ' || message END AS reason
         FROM {stage}_bad""")
+    if stray:
+        con.executemany(f"""INSERT INTO {stage}_problems VALUES (?, nullif(trim(split_part(?, ',', {key_pos + 1}), '" '), ''),
+                                NULL, left(?, {_VALUE_CAP}), ?)""", [(p, line, line, _STRAY_QUOTE) for p, line in stray])
     for t in (f"{stage}_parsed", f"{stage}_lines", f"{stage}_bad", rejects, scans):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     rows = con.execute(f"SELECT (SELECT count(*) FROM {stage}) + (SELECT count(*) FROM {stage}_problems)"
@@ -230,13 +341,11 @@ def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: P
     cols = COLUMNS[department]
     paths = "[" + ", ".join(_sql_str("$." + '"' + c + '"') for c in cols) + "]"
     try:
-        con.execute(f"""
+        _over_lines(con, text_path, lambda lines: f"""
             CREATE OR REPLACE TEMP TABLE {stage}_lines AS
             SELECT p, line, ok, CASE WHEN ok THEN json_type(line) END AS kind
             FROM (SELECT ordinality AS p, line, {_STRICT_JSON} AS ok
-                  FROM read_csv({_sql_str(str(text_path))}, columns={{'line': 'VARCHAR'}}, header=false,
-                                auto_detect=false, delim=chr(0), quote='', escape='', strict_mode=false)
-                       WITH ORDINALITY
+                  FROM {lines} WITH ORDINALITY
                   WHERE line IS NOT NULL AND trim(line) <> '')""")
     finally:
         if text_path != path:
@@ -267,16 +376,25 @@ def read_jsonl_delivery(con, path: Path, department: str, stage: str, workdir: P
 
 
 def read_delivery(con, path: Path, department: str, stage: str, workdir: Path | None = None) -> Staged:
+    """The delivery staged (see the module docstring); every failure to parse it is a DeliveryRejected
+    naming the file, so that a night refuses it like any other broken delivery (and --accept-rejected
+    gets past it), never a crash of the night."""
     spec = department_spec(department)
     workdir = Path(workdir or tempfile.gettempdir())
     if path.stat().st_size == 0:
         raise DeliveryRejected(f"{path.name}: empty file (0 bytes)")
-    if spec.file_format == "csv":
-        staged = read_csv_delivery(con, path, department, spec.encoding, stage, workdir)
-    elif spec.file_format == "jsonl":
-        staged = read_jsonl_delivery(con, path, department, stage, workdir)
-    else:
-        staged = read_xlsx_delivery(con, path, department, stage, workdir)
+    try:
+        if spec.file_format == "csv":
+            staged = read_csv_delivery(con, path, department, spec.encoding, stage, workdir)
+        elif spec.file_format == "jsonl":
+            staged = read_jsonl_delivery(con, path, department, stage, workdir)
+        else:
+            staged = read_xlsx_delivery(con, path, department, stage, workdir)
+    except (DeliveryRejected, MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser's own error: the file is what is wrong
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise DeliveryRejected(f"{path.name}: could not be parsed ({type(exc).__name__}: {first[:300]})") from exc
     if staged.rows_delivered == 0:
         raise DeliveryRejected(f"{path.name}: no data rows")
     return staged

@@ -1,11 +1,14 @@
 """Read a department's workbook (XLSX) into the staging tables of registry.departments.readers.
 
-Cells are converted as the sheet shows them (cell_text); typed columns are converted as arrays.
+Cells are converted as the sheet shows them (cell_text); typed columns are converted as arrays. The
+shared strings are checked strictly first (calamine reads a broken part leniently); a sheet calamine
+cannot read is read again row by row (registry.departments.sheet_rows), its broken rows quarantined.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +17,11 @@ import pyarrow as pa
 from registry.contracts import department as department_spec
 from registry.departments import COLUMNS
 from registry.departments.landing import DeliveryRejected
+from registry.departments.sheet_rows import check_shared_strings, read_sheet_rows
 from registry.departments.staging import Staged, check_columns
 from registry.sql import quote_identifier as _q
 
+_VALUE_CAP = 500  # a broken row's raw XML is kept to this many characters
 _EXACT_FLOAT = 2 ** 53  # integers up to here survive a spreadsheet's number cell exactly (15-digit ids do)
 
 
@@ -82,10 +87,22 @@ def read_xlsx_delivery(con, path: Path, department: str, stage: str, workdir: Pa
     if sheet_name not in workbook.sheet_names:
         raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} missing "
                                f"(sheets: {', '.join(workbook.sheet_names) or 'none'})")
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    workbook.close()
+    broken: list = []
+    try:
+        check_shared_strings(path)
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+    except DeliveryRejected:
+        raise
+    except Exception:  # noqa: BLE001 - calamine fails the whole sheet on one broken row: judge each row
+        sheet = read_sheet_rows(path, sheet_name)
+        rows, broken = sheet.rows, sheet.broken
+    finally:
+        workbook.close()
     # The header is the first non-empty row; row numbers are the sheet's (1-based).
     header_idx = next((i for i, r in enumerate(rows) if any(v not in ("", None) for v in r)), None)
+    if broken and (header_idx is None or broken[0].row <= header_idx + 1):
+        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} row {broken[0].row}: the row's XML is broken "
+                               f"before any header row could be read ({broken[0].error})")
     if header_idx is None:
         raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} is empty (no header row, no data rows)")
     header = [str(v).strip() if v is not None else "" for v in rows[header_idx]]
@@ -111,7 +128,14 @@ def read_xlsx_delivery(con, path: Path, department: str, stage: str, workdir: Pa
         con.unregister(f"{stage}_arrow")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE {stage}_problems (line BIGINT, record_key VARCHAR,
                     field VARCHAR, value VARCHAR, reason VARCHAR)""")
+    if broken:
+        key_like = re.compile(r"\s*[A-Z]{2}[0-9]{10}\s*")
+        con.executemany(f"INSERT INTO {stage}_problems VALUES (?, ?, NULL, left(?, {_VALUE_CAP}), ?)",
+                        [(b.row, next((s.strip() for s in b.texts if key_like.fullmatch(s)), None), b.xml,
+                          f"unparseable_row: sheet {sheet_name!r} row {b.row}: the row's XML is broken ({b.error})")
+                         for b in broken])
     n = con.execute(f"SELECT count(*) FROM {stage}").fetchall()[0][0]
     if n == 0:
-        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} has a header but no data rows")
-    return Staged(stage, f"{stage}_problems", int(n))
+        raise DeliveryRejected(f"{path.name}: sheet {sheet_name!r} has a header but no data rows"
+                               + (f" that could be read ({len(broken)} broken)" if broken else ""))
+    return Staged(stage, f"{stage}_problems", int(n) + len(broken))

@@ -6,11 +6,12 @@ import csv
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
-DATA = Path(__file__).with_name("data")
+from registry.package_files import package_file
+
+DATA = package_file("generate", "data")
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from splink import SettingsCreator, block_on
 
 from registry.linkage.backend import dwelling_sql
 from registry.linkage.comparisons import all_comparisons
+from registry.package_files import package_file
 
 # Lowest match probability of a pair kept in `links` (the rest is noise nobody looks at).
 LINK_FLOOR = 0.01
@@ -16,7 +15,7 @@ MATCH_THRESHOLD = 0.9
 # Links with a probability in [low, high) are uncertain and go to the review queue.
 UNCERTAIN_BAND = (0.5, 0.99)
 
-MODEL_PATH = Path(__file__).parent / "model" / "model.json"
+MODEL_PATH = package_file("linkage", "model", "model.json")
 
 # Columns of `records` the model reads (the rest of `records` never enters Splink).
 MODEL_COLUMNS = (

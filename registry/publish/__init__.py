@@ -106,7 +106,8 @@ def _publish(con, home: Home, night: NightPlan, keep_versions, access_policy, ba
     failed = [c for c in found if not c.passed and c.severity == "block"]
     if failed:
         raise PublishError("registry not published, blocking checks failed: "
-                           + "; ".join(f"{c.name}: {c.failing} failing {c.detail}".strip() for c in failed))
+                           + "; ".join(f"{c.name}: {c.failing} failing {c.detail}".strip() for c in failed),
+                           checks=found)
     warnings = [f"{c.name}: {c.failing} failing {c.detail}".strip() for c in found
                 if not c.passed and c.severity == "warn"]
 

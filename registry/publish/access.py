@@ -9,10 +9,11 @@ import duckdb
 import yaml
 
 from registry.errors import PublishError
+from registry.package_files import package_file
 from registry.publish.context import PublishContext
 from registry.sql import columns, quote_identifier, quote_literal
 
-ACCESS_POLICY = Path(__file__).resolve().parents[1] / "access_policy.yaml"
+ACCESS_POLICY = package_file("access_policy.yaml")
 
 
 def _flatten(items) -> list[str]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 
 from registry import contracts, quality
-from registry.quality.scoped import validate_table
+from registry.quality.scoped import explain_failures, validate_table
 from registry.sql import table_exists
 
 SUITE = "published_registry"
@@ -70,11 +70,15 @@ def quality_suite(con: duckdb.DuckDBPyConnection, recomputed: str | None = None)
     tonight = (f"SELECT * FROM {contracts.RESIDENTS_TABLE} WHERE resident_id IN ({recomputed})"
                if recomputed else None)
     outcome = validate_table(con, contracts.RESIDENTS_TABLE, SUITE, tonight=tonight, key="resident_id")
+    if outcome.blocking_failures:
+        explain_failures(con, outcome, contracts.RESIDENTS_TABLE, "golden records", tonight=tonight,
+                         line_sql="'resident ' || resident_id", order_sql="resident_id")
     results = []
     for r in outcome.results:
         if r["success"]:
             continue
-        detail = f"({r.get('description') or ''}{'; ' + r['exception'] if r.get('exception') else ''})"
+        detail = f"({r.get('explanation') or r.get('description') or ''}" \
+                 f"{'; ' + r['exception'] if r.get('exception') else ''})"
         results.append(CheckResult(f"GX {r.get('type')} {r.get('column') or ''}".strip(), False,
                                    int(r.get("unexpected_count") or 0), detail, r["severity"]))
     if not any(c.severity == "block" for c in results):

@@ -8,6 +8,7 @@ and its ephemeral context is built once per process.
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -17,13 +18,18 @@ from typing import Any
 
 import pandas as pd
 
-# expectations/ sits at the project root, beside registry/; REGISTRY_EXPECTATIONS overrides it.
-EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS",
-                                       Path(__file__).resolve().parents[2] / "expectations"))
+from registry.package_files import package_file
+
+# The suites ship as the package `expectations` (the top-level folder); REGISTRY_EXPECTATIONS overrides them.
+EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS", package_file(package="expectations")))
 
 BLOCK = "block"
 WARN = "warn"
 SEVERITIES = (BLOCK, WARN)
+# A share (`mostly`) judged on few rows says little: one malformed identity number among five new rows is
+# a bad value (noted, the night goes on), not a bad delivery. Below this many rows a share blocks only
+# when it fails by more than chance would (three standard deviations of the allowed failures); else warns.
+MIN_ROWS_FOR_SHARE = 100
 
 __all__ = ["ValidationOutcome", "validate", "load_suite", "suite_columns", "EXPECTATIONS_DIR",
            "BLOCK", "WARN"]
@@ -39,11 +45,13 @@ class ValidationOutcome:
     statistics: dict = field(default_factory=dict)
 
     def summary(self) -> str:
-        """One line per failed expectation, for logs and Dagster check descriptions."""
+        """One line per failed expectation, for logs and Dagster check descriptions: a blocking one by
+        its explanation (what, where, which lines: registry.quality.suites) when it has one."""
         lines = [f"{self.suite_name}: {'passed' if self.success else 'BLOCKED'}"
                  f" ({len(self.blocking_failures)} blocking, {len(self.warnings)} warnings)"]
         for f in self.blocking_failures + self.warnings:
-            lines.append(f"  [{f['severity']}] {f['type']} {f['column'] or ''} {f['description']}".rstrip())
+            lines.append(f"  [{f['severity']}] " + (f.get("explanation") or
+                                                     f"{f['type']} {f['column'] or ''} {f['description']}".rstrip()))
         return "\n".join(lines)
 
 
@@ -172,6 +180,21 @@ def _numbers_alike(value: Any) -> Any:
     return value
 
 
+def share_judged_on_enough_rows(row: dict) -> dict:
+    """A failed blocking share (`mostly`) on fewer than MIN_ROWS_FOR_SHARE rows only warns, unless more
+    of them fail than chance would explain (see MIN_ROWS_FOR_SHARE)."""
+    rows, failing = row.get("element_count"), row.get("unexpected_count")
+    if (row["success"] or row["severity"] != BLOCK or "mostly" not in row.get("kwargs", {}) or rows is None
+            or rows >= MIN_ROWS_FOR_SHARE):
+        return row
+    allowed = 1 - float(row["kwargs"]["mostly"])
+    if failing is not None and failing > rows * allowed + 3 * math.sqrt(rows * allowed * (1 - allowed)):
+        return row
+    return {**row, "severity": WARN,
+            "description": f"{row['description']} (only {rows} rows: too few to judge a share by; "
+                           "the bad values are noted)".lstrip()}
+
+
 def validate(df: pd.DataFrame, suite_name: str, *, directory: Path | None = None,
              skip_types: tuple[str, ...] = ()) -> ValidationOutcome:
     """Run the suite expectations/<suite_name>.json on df (the whole DataFrame as one batch).
@@ -202,7 +225,7 @@ def validate(df: pd.DataFrame, suite_name: str, *, directory: Path | None = None
         gx_result = matches.pop(0) if matches else {
             "success": False, "exception_info": {"raised_exception": True,
                                                  "exception_message": "no result returned by GX"}}
-        row = _result_row(stored, gx_result)
+        row = share_judged_on_enough_rows(_result_row(stored, gx_result))
         results.append(row)
         if not row["success"]:
             (blocking if row["severity"] == BLOCK else warnings).append(row)

@@ -18,7 +18,8 @@ import json
 
 import duckdb
 
-from registry.quality import BLOCK, TABLE_LEVEL, WARN, ValidationOutcome, load_suite, suite_columns, validate
+from registry.quality import (BLOCK, TABLE_LEVEL, WARN, ValidationOutcome, load_suite, share_judged_on_enough_rows,
+                              suite_columns, validate)
 from registry.sql import columns, literal_list, quote_identifier, quote_literal
 
 WHOLE_TABLE = "(whole table)"
@@ -40,7 +41,7 @@ def validate_table(con: duckdb.DuckDBPyConnection, table: str, suite_name: str, 
         outcome = _validate_tonight(con, _frame_sql(tonight, wanted, derived), suite_name)
         source = f"(SELECT *{_derived_sql(derived)} FROM {table}) t"
         for expectation in whole:
-            fact = _whole_table_fact(con, source, expectation)
+            fact = share_judged_on_enough_rows(_whole_table_fact(con, source, expectation))
             outcome.results.append(fact)
             if not fact["success"]:
                 (outcome.blocking_failures if fact["severity"] == BLOCK else outcome.warnings).append(fact)
@@ -76,6 +77,26 @@ def _whole_table_expectations(suite: dict, key: str | None) -> list[dict]:
     return out
 
 
+def failing_condition(expectation: dict, source: str) -> str | None:
+    """SQL condition on a row of `source` that fails a column-value expectation; None if not such a one."""
+    kw = expectation.get("kwargs", {})
+    col = quote_identifier(kw.get("column", ""))
+    kind = expectation["type"]
+    if kind == "expect_column_values_to_not_be_null":
+        return f"{col} IS NULL"
+    if kind == "expect_column_values_to_be_unique":
+        return f"{col} IN (SELECT {col} FROM {source} GROUP BY ALL HAVING count(*) > 1)"
+    if kind == "expect_column_values_to_match_regex":
+        return f"{col} IS NOT NULL AND NOT regexp_matches(CAST({col} AS VARCHAR), {quote_literal(kw['regex'])})"
+    if kind == "expect_column_values_to_be_in_set":
+        return f"{col} IS NOT NULL AND CAST({col} AS VARCHAR) NOT IN ({literal_list(kw['value_set'])})"
+    if kind == "expect_column_values_to_be_between":
+        outside = [f"{col} < {float(kw['min_value'])}" if kw.get("min_value") is not None else None,
+                   f"{col} > {float(kw['max_value'])}" if kw.get("max_value") is not None else None]
+        return f"{col} IS NOT NULL AND ({' OR '.join(o for o in outside if o) or 'false'})"
+    return None
+
+
 def _count_sql(expectation: dict, source: str) -> str | None:
     """SQL giving (rows considered, rows failing) of the expectation over `source`; None if not countable.
     As in Great Expectations, a share counts the non-null values (all rows for `not_be_null`)."""
@@ -86,20 +107,64 @@ def _count_sql(expectation: dict, source: str) -> str | None:
         return f"SELECT count(*), 0 FROM {source}"
     if kind == "expect_column_values_to_be_unique":
         return f"SELECT count({col}), count({col}) - count(DISTINCT {col}) FROM {source}"
-    if kind == "expect_column_values_to_not_be_null":
-        return f"SELECT count(*), count(*) - count({col}) FROM {source}"
-    if kind == "expect_column_values_to_match_regex":
-        return (f"SELECT count({col}), count({col}) FILTER (WHERE NOT regexp_matches(CAST({col} AS VARCHAR), "
-                f"{quote_literal(kw['regex'])})) FROM {source}")
-    if kind == "expect_column_values_to_be_in_set":
-        return (f"SELECT count({col}), count({col}) FILTER (WHERE CAST({col} AS VARCHAR) NOT IN "
-                f"({literal_list(kw['value_set'])})) FROM {source}")
-    if kind == "expect_column_values_to_be_between":
-        outside = [f"{col} < {float(kw['min_value'])}" if kw.get("min_value") is not None else None,
-                   f"{col} > {float(kw['max_value'])}" if kw.get("max_value") is not None else None]
-        return (f"SELECT count({col}), count({col}) FILTER (WHERE {' OR '.join(o for o in outside if o) or 'false'}) "
-                f"FROM {source}")
-    return None
+    condition = failing_condition(expectation, source)
+    if condition is None:
+        return None
+    considered = "count(*)" if kind == "expect_column_values_to_not_be_null" else f"count({col})"
+    return f"SELECT {considered}, count(*) FILTER (WHERE {condition}) FROM {source}"
+
+
+def explain_failures(con: duckdb.DuckDBPyConnection, outcome: ValidationOutcome, table: str, where: str, *,
+                     tonight: str | None = None, derived: dict[str, str] | None = None,
+                     shown: dict[str, str] | None = None, line_sql: str | None = "'line ' || _source_line",
+                     order_sql: str = "_source_line", examples: int = 3) -> ValidationOutcome:
+    """Each blocking failure of `outcome` gets an `explanation`: where (`where`: the department and its
+    file, say), which expectation on which column, how many rows fail of how many, and a few example
+    lines (`line_sql` over the table) with their values as delivered (`shown`: a derived column -> the
+    column it is computed from)."""
+    derived, shown = derived or {}, shown or {}
+    for failure in outcome.blocking_failures:
+        expectation = {"type": failure["type"], "kwargs": failure.get("kwargs") or {}}
+        column = failure.get("column")
+        whole = WHOLE_TABLE in (failure.get("description") or "") or tonight is None
+        rows = f"({tonight})" if not whole else table
+        source = f"(SELECT *{_derived_sql(derived)} FROM {rows}) t"
+        text = f"{where}: {failure['type']}" + (f" on {shown.get(column, column)}" if column else "")
+        if column in shown:
+            text += " (normalised)"
+        try:  # best effort: the explanation must never be what fails a night
+            text += _counted_with_examples(con, expectation, source, column, shown, whole, line_sql, order_sql,
+                                           examples, failure)
+        except duckdb.Error:
+            pass
+        failure["explanation"] = text
+    return outcome
+
+
+def _counted_with_examples(con, expectation: dict, source: str, column: str | None, shown: dict[str, str],
+                           whole: bool, line_sql: str | None, order_sql: str, examples: int, failure: dict) -> str:
+    """How many rows fail of how many, and a few of them by line, as words (and failure["examples"])."""
+    text = ""
+    counted = _count_sql(expectation, source)
+    condition = failing_condition(expectation, source)
+    if counted is not None and column is not None:
+        considered, failing = con.execute(counted).fetchall()[0]
+        text += f": {failing:,} of {considered:,} rows fail"
+        mostly = expectation["kwargs"].get("mostly")
+        if mostly is not None and considered:
+            text += f" ({failing / considered:.1%}; at most {1 - float(mostly):.0%} may)"
+        if not whole:
+            text += " among tonight's new and changed rows"
+    elif failure.get("observed_value") is not None:
+        text += f": observed {failure['observed_value']}"
+    if condition is not None and line_sql is not None:
+        value = quote_identifier(shown.get(column, column))
+        found = con.execute(f"SELECT {line_sql}, CAST({value} AS VARCHAR) FROM {source} WHERE {condition} "
+                            f"ORDER BY {order_sql} LIMIT {int(examples)}").fetchall()
+        failure["examples"] = [[label, v] for label, v in found]
+        if found:
+            text += "; e.g. " + ", ".join(f"{label} {v!r}" for label, v in found)
+    return text
 
 
 def _whole_table_fact(con, source: str, expectation: dict) -> dict:

@@ -14,7 +14,7 @@ import duckdb
 
 from registry import contracts
 from registry.quality import ValidationOutcome
-from registry.quality.scoped import validate_table
+from registry.quality.scoped import explain_failures, validate_table
 from registry.sql import columns, quote_identifier, table_exists
 
 if TYPE_CHECKING:
@@ -48,8 +48,16 @@ def validate_department(con: duckdb.DuckDBPyConnection, department: str,
                if spec.id_number_column in columns(con, table) else {})
     tonight = (changed_raw_rows_sql(department, raw_hash_sql(con, department))
                if night is not None and night.incremental and table_exists(con, "records") else None)
-    return validate_table(con, table, department_suite(department), tonight=tonight, key=spec.record_key,
-                          derived=derived)
+    outcome = validate_table(con, table, department_suite(department), tonight=tonight, key=spec.record_key,
+                             derived=derived)
+    if outcome.blocking_failures:
+        present = set(columns(con, table))
+        files = (", ".join(f for f, in con.execute(f"SELECT DISTINCT _source_file FROM {table} ORDER BY 1").fetchall())
+                 if "_source_file" in present else "")
+        explain_failures(con, outcome, table, f"{department} ({files})" if files else department, tonight=tonight,
+                         derived=derived, shown={ID_NORMALISED: spec.id_number_column},
+                         line_sql="'line ' || _source_line" if "_source_line" in present else None)
+    return outcome
 
 
 def validate_records(con: duckdb.DuckDBPyConnection, night: NightPlan | None = None, *,
@@ -58,4 +66,9 @@ def validate_records(con: duckdb.DuckDBPyConnection, night: NightPlan | None = N
     records standardised tonight (new or changed), by registry.quality.scoped's policy."""
     tonight = (f"SELECT r.* FROM {table} r JOIN {night.changes.table} c USING (record_uid) "
                "WHERE c.change IN ('new', 'changed')") if night is not None and night.incremental else None
-    return validate_table(con, table, RECORDS_SUITE, tonight=tonight, key="record_uid")
+    outcome = validate_table(con, table, RECORDS_SUITE, tonight=tonight, key="record_uid")
+    if outcome.blocking_failures:
+        explain_failures(con, outcome, table, "standardised records", tonight=tonight,
+                         line_sql="department || ' ' || source_file || ' line ' || source_line",
+                         order_sql="department, source_line")
+    return outcome

@@ -9,7 +9,8 @@ whatever ID it holds itself, or gets a new one. Clusters of brand-new records ge
 residents none of whose records remain are retired.
 
 IDs are 'R' + 10 digits (the departments' own keys are two letters + 10 digits), issued from the
-largest number ever written to `resident_ids`, which keeps every ID forever: never reused.
+largest number ever written to `resident_ids`, which keeps every ID forever, or to
+`withdrawn_resident_ids` (those of a night taken back by `registry rollback`): never reused.
 Everything is set-based SQL; nothing loops over records.
 
 Incremental (registry.incremental): after an incremental clustering, `clusters_recomputed` lists the records whose cluster
@@ -100,9 +101,13 @@ def assign_resident_ids(con: duckdb.DuckDBPyConnection, run_id: str, extract_dat
                                   ORDER BY i.created_date NULLS LAST, h.old_id) AS seniority
         FROM _holders h LEFT JOIN resident_ids i ON i.resident_id = h.old_id""")
 
+    # IDs a night taken back issued (registry.rollback) are never issued again either.
+    withdrawn = contracts.WITHDRAWN_RESIDENT_IDS.name
+    issued = "SELECT resident_id FROM resident_ids" + (
+        f" UNION ALL SELECT resident_id FROM {withdrawn}" if table_exists(con, withdrawn) else "")
     next_number = con.execute(
         f"SELECT coalesce(max(TRY_CAST(substr(resident_id, {len(ID_PREFIX) + 1}) AS BIGINT)), 0) "
-        "FROM resident_ids").fetchone()[0] + 1
+        f"FROM ({issued})").fetchone()[0] + 1
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _assign AS
         WITH cl AS (SELECT DISTINCT cluster_id FROM _scope_clusters),

@@ -35,6 +35,7 @@ from registry.contracts import RESIDENT_LEADING_COLUMNS as LEADING_COLUMNS
 from registry.incremental import (Basis, clear_recomputed, digest, mark_recomputed, recomputed, splice,
                                   worthwhile)
 from registry.night import NightPlan
+from registry.package_files import package_file
 from registry.residents.conflicts import write_conflicts
 from registry.residents.overrides import OFFICER_RULE, apply_overrides, resolve_overrides
 from registry.sql import quote_literal as _q
@@ -42,7 +43,7 @@ from registry.sql import columns, table_exists
 
 log = logging.getLogger(__name__)
 
-RULES_PATH = Path(__file__).with_name("survivorship.yaml")
+RULES_PATH = package_file("residents", "survivorship.yaml")
 CRITERIA = ("validity", "trust", "completeness", "recency")
 
 # Bump when the survivorship SQL changes meaning: the next run then recomputes everyone.

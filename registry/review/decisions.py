@@ -69,7 +69,7 @@ def _decision_on_item(con, home: Home, item_id: str, decision: str, value: str |
            "evidence_hash": evidence_hash or item.get("evidence_hash")}
     if kind in PAIR_KINDS:
         row["record_l"], row["record_r"] = subject.get("record_l"), subject.get("record_r")
-    if kind == "conflict":
+    if subject.get("attribute"):  # an item about one value of a resident (conflict, birth_date_conflict)
         row["attribute"] = subject.get("attribute")
         row["resident_id"] = subject.get("resident_id") or item.get("resident_id")
     if decision == "value":
@@ -113,14 +113,16 @@ def read_decisions(home: Home | str | os.PathLike) -> pd.DataFrame:
         con.close()
 
 
-def load_decisions(con: duckdb.DuckDBPyConnection, decisions_path: Path | str) -> dict[str, int]:
+def load_decisions(con: duckdb.DuckDBPyConnection, decisions_path: Path | str) -> dict:
     """Create `link_decisions` and `value_overrides` in the run database from the decisions file.
 
     The latest decision on a record pair (on a pair item or by `review link`) wins; a later --dismiss on
     the same pair withdraws the constraint. Likewise for values per (resident_id, attribute).
-    Empty tables when there is no file. Returns their row counts.
+    Empty tables when there is no file. Returns their row counts, and the lines of the file that are no
+    decision (skipped: `unreadable_lines`, their numbers in `unreadable_line_numbers`).
     """
     journal.register(con, decisions_path, "_load_decisions")
+    skipped = journal.unreadable(con, "_load_decisions")
     con.execute("""
         CREATE OR REPLACE TABLE link_decisions AS
         WITH pairs AS (
@@ -143,9 +145,11 @@ def load_decisions(con: duckdb.DuckDBPyConnection, decisions_path: Path | str) -
                    arg_max(decided_at, line_no) AS decided_at
             FROM _load_decisions
             WHERE resident_id IS NOT NULL AND attribute IS NOT NULL
-              AND (decision = 'value' OR (decision = 'dismiss' AND kind = 'conflict'))
+              AND (decision = 'value' OR (decision = 'dismiss' AND kind IN ('conflict', 'birth_date_conflict')))
             GROUP BY resident_id, attribute)
         SELECT resident_id, attribute, value, decision_id, decided_by, decided_at
         FROM latest WHERE decision = 'value' ORDER BY resident_id, attribute""")
     con.execute("DROP TABLE _load_decisions")
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("link_decisions", "value_overrides")}
+    con.execute("DROP TABLE _load_decisions_unreadable")
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("link_decisions", "value_overrides")}
+    return {**counts, "unreadable_lines": len(skipped), "unreadable_line_numbers": [n for n, _, _ in skipped[:20]]}

@@ -20,6 +20,7 @@ RECORD_CARD_FIELDS: tuple[str, ...] = (
 # Other record columns the items read (identity groups, hashes, places).
 RECORD_INPUT_FIELDS: tuple[str, ...] = (
     "record_hash", "id_number_valid", "current_street", "current_community", "hukou_street", "hukou_community",
+    "id_birth_date",
 )
 # The columns of every kind's item table.
 ITEM_COLUMNS = "item_id, kind, priority, resident_id, summary, subject, evidence, evidence_hash"

@@ -48,6 +48,11 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def decision_file_problems(home: Home) -> list[str]:
+    """Lines of HOME/review/decisions.jsonl that are no decision: skipped by every reader, shown to officers."""
+    return journal.problems(home.decisions) if home.decisions.exists() else []
+
+
 def list_items(home: Home, *, kind: str | None = None, street: str | None = None, community: str | None = None,
                status: str | None = "open", limit: int | None = None) -> pd.DataFrame:
     """Queue items, most urgent first. status=None lists open and decided items."""

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import functools
-from pathlib import Path
 
 import duckdb
 
+from registry.package_files import package_file
 from registry.standardise.lookups import temp_table
+from registry.standardise.text import without_controls_sql
 
-GAZETTEER = Path(__file__).with_name("gazetteer.csv")
+GAZETTEER = package_file("standardise", "gazetteer.csv")
 MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
 
 # A numeral directly before one of these is a count (building, unit, floor, room), not part of a name.
@@ -70,8 +71,9 @@ def _alternation(words) -> str:
 # ---------------------------------------------------------------- SQL expression builders
 
 def normalise_sql(raw: str) -> str:
-    """Text normalisation before the parse: widths, spaces, numerals before counts, 栋/座/号楼, 单元, 室."""
-    s = f"translate({raw}, '{_FW_FROM}', '{_FW_TO}')"
+    """Text normalisation before the parse: control characters, widths, spaces, numerals before counts,
+    栋/座/号楼, 单元, 室."""
+    s = f"translate({without_controls_sql(raw)}, '{_FW_FROM}', '{_FW_TO}')"
     s = f"regexp_replace({s}, '[\\s\\x{{3000}}\\x{{00A0}}]+', '', 'g')"
     s = f"regexp_replace({s}, '^(中华人民共和国|中国)', '')"
     s = f"regexp_replace({s}, '街道办事处|街道办', '街道', 'g')"

@@ -60,13 +60,27 @@ def date_sql(parts: str) -> str:
             f"try_cast({parts}[1] || '-' || lpad({parts}[2], 2, '0') || '-' || lpad({parts}[3], 2, '0') AS DATE) END")
 
 
-def status_sql(parts: str, date: str) -> str:
-    """'day' | 'month' | 'impossible' | 'unparseable' | NULL (no value)."""
-    return (f"CASE WHEN {parts} IS NULL THEN NULL "
-            f"WHEN NOT coalesce({well_formed_sql(parts)}, false) THEN 'unparseable' "
-            f"WHEN len({parts}) = 2 THEN CASE WHEN CAST({parts}[2] AS INTEGER) BETWEEN 1 AND 12 "
-            f"THEN 'month' ELSE 'impossible' END "
-            f"WHEN {date} IS NULL THEN 'impossible' ELSE 'day' END")
+# Birth dates before this are no living resident's: a typo or a placeholder (1800-01-01).
+EARLIEST_BIRTH_YEAR = 1900
+
+
+def status_sql(parts: str, date: str, latest: str | None = None) -> str:
+    """'day' | 'month' | 'impossible' | 'unparseable' | 'implausible' | NULL (no value).
+
+    latest (a DATE expression, the extract date): a real date (or month) before EARLIEST_BIRTH_YEAR or
+    after it is 'implausible' — a birth date nobody alive tonight can have."""
+    status = (f"CASE WHEN {parts} IS NULL THEN NULL "
+              f"WHEN NOT coalesce({well_formed_sql(parts)}, false) THEN 'unparseable' "
+              f"WHEN len({parts}) = 2 THEN CASE WHEN CAST({parts}[2] AS INTEGER) BETWEEN 1 AND 12 "
+              f"THEN 'month' ELSE 'impossible' END "
+              f"WHEN {date} IS NULL THEN 'impossible' ELSE 'day' END")
+    if latest is None:
+        return status
+    year, month = f"CAST({parts}[1] AS INTEGER)", f"CAST({parts}[2] AS INTEGER)"
+    too_late = (f"CASE WHEN len({parts}) = 3 THEN {date} > {latest} "
+                f"ELSE {year} * 12 + {month} > year({latest}) * 12 + month({latest}) END")
+    return (f"CASE WHEN ({status}) IN ('day', 'month') AND ({year} < {EARLIEST_BIRTH_YEAR} OR {too_late}) "
+            f"THEN 'implausible' ELSE ({status}) END")
 
 
 def timestamp_sql(raw: str) -> str:

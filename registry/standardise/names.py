@@ -13,6 +13,7 @@ import unicodedata
 import duckdb
 
 from registry.standardise.lookups import char_lookup_sql, char_lookup_tables_sql, temp_table
+from registry.standardise.text import without_controls_sql
 
 # Minority-name separators as typed: middle dot, bullet, full stop, katakana middle dot, and friends.
 SEPARATORS = "·•.・．‧∙⋅･"
@@ -76,11 +77,11 @@ def segment_pinyin(text: str) -> str:
 # ---------------------------------------------------------------- SQL
 
 def clean_sql(raw: str) -> str:
-    """Full-width latin made ASCII; spaces next to a Chinese character removed, other runs of spaces
+    """Control characters removed (registry.standardise.text); full-width latin made ASCII; spaces next to a Chinese character removed, other runs of spaces
     collapsed to one (so 'ZHANG  Wei' keeps one); every separator written as '·'."""
     fw_from = "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
     fw_to = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    s = f"translate(trim({raw}, ' \t\u3000'), '{fw_from}', '{fw_to}')"
+    s = f"translate(trim({without_controls_sql(raw)}, ' \t\u3000'), '{fw_from}', '{fw_to}')"
     s = f"regexp_replace({s}, '[\\s\\x{{3000}}\\x{{00A0}}]+', ' ', 'g')"
     s = f"regexp_replace({s}, ' ?([^\\x00-\\x7F]) ?', '\\1', 'g')"
     s = f"regexp_replace({s}, ' ?[{SEPARATORS}]+ ?', '·', 'g')"

@@ -10,6 +10,7 @@ import duckdb
 
 from registry import contracts
 from registry.standardise.records import SOURCE_FIELDS
+from registry.standardise.text import has_controls_sql
 
 QUARANTINE_DDL = contracts.QUARANTINE.ddl()
 
@@ -27,6 +28,13 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
      "r.id_number_form IN ('valid', 'converted15') AND r.id_birth_date IS NOT NULL AND NOT r.id_number_valid"),
     ("birth_date_raw", "impossible_date", "s.birth_status = 'impossible'"),
     ("birth_date_raw", "unparseable_date", "s.birth_status = 'unparseable'"),
+    # a real date, but before 1900 or after the extract date: nobody alive tonight was born then
+    ("birth_date_raw", "implausible_birth_date", "s.birth_status = 'implausible'"),
+    # removed from the standardised value (registry.standardise.text); the raw value keeps them
+    ("name_raw", "control_characters_removed", has_controls_sql("s.name_raw")),
+    ("former_name_raw", "control_characters_removed", has_controls_sql("s.former_name_raw")),
+    ("hukou_address_raw", "control_characters_removed", has_controls_sql("s.hukou_address_raw")),
+    ("current_address_raw", "control_characters_removed", has_controls_sql("s.current_address_raw")),
     ("status_change_date_raw", "unusable_date",
      "s.status_change_date_raw IS NOT NULL AND r.status_change_date IS NULL"),
     ("approval_date_raw", "unusable_date", "s.approval_date_raw IS NOT NULL AND r.approval_date IS NULL"),

@@ -116,7 +116,7 @@ def stage4_select(source: str) -> str:
     return f"""SELECT s.*,
         {id_numbers.id_number_sql('id_clean', 'id_body17', 'id_check')} AS id_number,
         {id_numbers.form_sql('id_clean', 'id_check')} AS id_number_form,
-        {dates.status_sql('birth_parts', 'birth_date')} AS birth_status
+        {dates.status_sql('birth_parts', 'birth_date', 'CAST(extract_date AS DATE)')} AS birth_status
     FROM {source} s"""
 
 
@@ -151,7 +151,7 @@ def records_select(source: str, names: str, address_lookup: str) -> str:
         s.name_raw, n.name, n.name_plain, n.name_pinyin, n.name_is_pinyin, n.surname, n.given_name,
         fn.name AS former_name,
         s.sex_raw, {sex} AS sex,
-        s.birth_date_raw, s.birth_date,
+        s.birth_date_raw, CASE WHEN s.birth_status = 'day' THEN s.birth_date END AS birth_date,
         CASE WHEN s.birth_status IN ('day', 'month') THEN CAST(s.birth_parts[1] AS INTEGER) END AS birth_year,
         CASE WHEN s.birth_status IN ('day', 'month') THEN CAST(s.birth_parts[2] AS INTEGER) END AS birth_month,
         CASE WHEN s.birth_status = 'day' THEN CAST(s.birth_parts[3] AS INTEGER) END AS birth_day,

@@ -94,3 +94,27 @@ def test_decisions_change_the_next_run_and_hold_the_night_after(world, capsys):
     assert _resident_of(home, c) == _resident_of(home, d)
     assert _q(home, "SELECT birth_date::VARCHAR FROM residents WHERE resident_id = ?",
               [_resident_of(home, disputed)])[0][0] == "1901-01-01"
+
+
+def test_a_torn_line_in_the_decisions_file_is_skipped_and_reported_by_the_run(world, tmp_path, capsys):
+    """A partial line followed by a normal decision: the run publishes, applies the good decision and
+    says which line it skipped; nobody edits the file by hand."""
+    import shutil
+
+    root, landing, home, _ = world
+    home_copy = tmp_path / "home"
+    shutil.copytree(home, home_copy)
+    a, b = _q(home_copy, """SELECT min(department || ':' || source_record_id), max(department || ':' || source_record_id)
+                            FROM crosswalk GROUP BY resident_id HAVING count(*) = 2 ORDER BY resident_id DESC LIMIT 1""")[0]
+    decisions = home_copy / "review" / "decisions.jsonl"
+    before = decisions.read_text(encoding="utf-8").count("\n") if decisions.exists() else 0
+    decisions.parent.mkdir(parents=True, exist_ok=True)
+    with open(decisions, "a", encoding="utf-8") as f:
+        f.write('{"decision_id": "x", "decision": "sa\n')  # torn, then a newline typed after it by hand
+    assert main(["review", "link", a, b, "--different", "--home", str(home_copy), *OFFICER]) == 0
+    capsys.readouterr()
+    latest = _q(home_copy, "SELECT max(extract_date)::VARCHAR FROM runs WHERE status = 'published'")[0][0]
+    assert main(["run", "--home", str(home_copy), "--landing", str(landing), "--date", latest, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"decisions: 1 line(s) of the decisions file are no decision and were skipped (line {before + 1})" in out
+    assert _resident_of(home_copy, a) != _resident_of(home_copy, b)

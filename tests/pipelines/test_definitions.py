@@ -28,7 +28,8 @@ def test_definitions_hold_the_job_schedule_sensors_and_checks():
     assert defs.resolve_schedule_def("nightly_merge_schedule").execution_timezone == "Asia/Shanghai"
     assert defs.resolve_sensor_def("deliveries_landed_sensor") is not None
     check_names = {c.name for c in defs.resolve_asset_graph().asset_check_keys}
-    assert {f"{d}_delivery_suite" for d in DEPARTMENTS} | {"standardised_records_suite"} <= check_names
+    assert {f"{d}_delivery_suite" for d in DEPARTMENTS} | {"standardised_records_suite",
+                                                           "published_registry_suite"} <= check_names
 
 
 @pytest.mark.slow
@@ -52,9 +53,16 @@ def test_schedule_asks_for_the_night_before(tmp_path, monkeypatch):
 
     schedule = defs.resolve_schedule_def("nightly_merge_schedule")
     when = dt.datetime(2026, 11, 21, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    ctx = build_schedule_context(scheduled_execution_time=when,
-                                 resources={"registry": RegistryHome(home=str(tmp_path))})
-    request = schedule.evaluate_tick(ctx).run_requests[0]
+
+    def tick():
+        return schedule.evaluate_tick(build_schedule_context(
+            scheduled_execution_time=when, resources={"registry": RegistryHome(home=str(tmp_path))}))
+
+    # Nights come from deliveries: nothing landed for the night before, nothing is run.
+    nothing = tick()
+    assert not nothing.run_requests and "no department delivered for 2026-11-20" in nothing.skip_message
+    _land(tmp_path / "landing", "2026-11-20", DEPARTMENTS[:1])
+    request = tick().run_requests[0]
     assert request.run_config["resources"]["night"]["config"]["extract_date"] == "2026-11-20"
 
 

@@ -88,6 +88,9 @@ def test_the_registry_command_ends_with_its_output_whole_and_its_exit_status(lan
     assert ok.stdout.rstrip().endswith(str(home / "published" / "registry.duckdb"))
     assert not [p.name for p in (home / "state" / "runs").iterdir()]
     assert not list((home / "published").glob(".*"))
+    # A night nobody delivered for is refused before it starts (behaviour changed: it used to fail in the
+    # run); the refusal is whole on stderr, with its exit status.
     failed = subprocess.run(base + ["--date", "2026-11-18"], capture_output=True, text=True, timeout=600)
     assert failed.returncode == 1
-    assert "registry run FAILED" in failed.stderr and "The published registry stays as it was" in failed.stderr
+    assert failed.stderr.startswith("registry run: refused, nothing changed: no department delivered for 2026-11-18")
+    assert failed.stderr.endswith("\n") and failed.stdout == ""

@@ -66,3 +66,22 @@ def test_bad_severity_is_refused(tmp_path):
         {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": {"severity": "fatal"}}]}))
     with pytest.raises(ValueError, match="fatal"):
         validate(pd.DataFrame({"a": [1]}), "s", directory=tmp_path)
+
+
+@pytest.mark.parametrize("rows, bad, blocks", [
+    (5, 1, False),      # one malformed number among five new rows: a bad value, not a bad delivery
+    (25, 4, False),     # 16% of 25: within what chance gives on so few rows
+    (50, 50, True),     # every value of a small delivery broken: a bad delivery
+    (200, 40, True),    # 20% of 200 rows: the share as written
+    (200, 30, False),   # 15% of 200: at the share
+])
+def test_a_share_never_blocks_on_a_handful_of_rows(tmp_path, rows, bad, blocks):
+    (tmp_path / "ids.json").write_text(json.dumps({"expectations": [
+        {"type": "expect_column_values_to_match_regex", "kwargs": {"column": "id", "regex": r"^\d{17}[\dX]$",
+                                                                 "mostly": 0.85}, "meta": {"severity": "block"}}]}))
+    df = pd.DataFrame({"id": ["11010119800101001X"] * (rows - bad) + ["ABC"] * bad})
+    out = validate(df, "ids", directory=tmp_path)
+    assert out.success is not blocks
+    if not blocks and bad / rows > 0.15:  # failed, but on too few rows to block: a warning that says so
+        (warning,) = out.warnings
+        assert "too few to judge a share by" in warning["description"]

@@ -35,7 +35,8 @@ def test_second_decision_appends_and_latest_wins(published_home):
     assert list(read_decisions(home)["decided_by"]) == ["王科长", "李干事"]
 
     con = duckdb.connect()
-    assert load_decisions(con, home.decisions) == {"link_decisions": 1, "value_overrides": 0}
+    assert load_decisions(con, home.decisions) == {"link_decisions": 1, "value_overrides": 0, "unreadable_lines": 0,
+                                                   "unreadable_line_numbers": []}
     assert con.execute("SELECT record_uid_l, record_uid_r, same, decision_id, decided_by FROM link_decisions").fetchall() \
         == [(*UL_PAIR, False, second["decision_id"], "李干事")]
 
@@ -90,7 +91,8 @@ def test_load_decisions_builds_constraint_tables(published_home):
 
 def test_no_decisions_file_gives_empty_tables(tmp_path):
     con = duckdb.connect()
-    assert load_decisions(con, tmp_path / "none.jsonl") == {"link_decisions": 0, "value_overrides": 0}
+    assert load_decisions(con, tmp_path / "none.jsonl") == {"link_decisions": 0, "value_overrides": 0,
+                                                            "unreadable_lines": 0, "unreadable_line_numbers": []}
     cols = [r[0] for r in con.execute("DESCRIBE value_overrides").fetchall()]
     assert cols == ["resident_id", "attribute", "value", "decision_id", "decided_by", "decided_at"]
 
@@ -131,15 +133,48 @@ def test_a_last_line_still_being_written_is_read_next_time(published_home):
     assert len(read_decisions(published_home)) == 1
 
 
-def test_corrupt_line_is_reported_with_its_number(published_home):
-    record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
+def test_a_bad_line_anywhere_is_reported_and_skipped_and_no_good_decision_is_lost(published_home):
+    """Behaviour changed (issue 13): a line that is no decision used to make every reader refuse the file
+    until someone edited it by hand; now it is skipped and reported with its number, never fatal."""
+    first = record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
     with open(published_home.decisions, "a", encoding="utf-8") as f:
         f.write('{"decision": "same", "decided_by": "torn\n')  # a complete line that is no decision
-    with pytest.raises(ReviewError, match=r"decisions.jsonl: line 2 is not a valid decision"):
-        read_decisions(published_home)
-    # Every reader refuses the file until it is repaired, rather than silently dropping the line ...
-    with pytest.raises(ReviewError, match="line 2"):
-        record_decision(published_home, item_id=UL_ITEM, decision="different", decided_by="王", reason="y")
-    # ... and an append never glues itself to a torn line: it starts on a line of its own.
-    journal.append(published_home.decisions, {"decision": "dismiss", "decided_by": "王", "reason": "z"})
-    assert json.loads(published_home.decisions.read_text(encoding="utf-8").splitlines()[-1])["decision"] == "dismiss"
+        f.write('[1, 2]\n{"decision": "maybe", "decided_at": "2026-11-20T01:02:03.000000Z"}\n')
+    second = record_decision(published_home, item_id=UL_ITEM, decision="different", decided_by="王", reason="y")
+    assert list(read_decisions(published_home)["decision_id"]) == [first["decision_id"], second["decision_id"]]
+    problems = journal.problems(published_home.decisions)
+    assert [p.split(": ")[1] for p in problems] == ["line 2 skipped", "line 3 skipped", "line 4 skipped"]
+    assert "not JSON" in problems[0] and "not a JSON object" in problems[1] and "no known decision" in problems[2]
+    con = duckdb.connect()
+    counts = load_decisions(con, published_home.decisions)
+    assert (counts["link_decisions"], counts["unreadable_lines"], counts["unreadable_line_numbers"]) == (1, 3, [2, 3, 4])
+    assert con.execute("SELECT same, decision_id FROM link_decisions").fetchall() == [(False, second["decision_id"])]
+
+
+def test_a_torn_tail_is_cut_back_before_the_next_append(published_home):
+    """A crash tore the last write: the next decision does not leave the torn bytes mid-file."""
+    first = record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
+    good = published_home.decisions.read_bytes()
+    torn = '{"decision_id": "abc", "item_id": "' + UL_ITEM + '", "decision": "diff'
+    with open(published_home.decisions, "a", encoding="utf-8") as f:
+        f.write(torn)
+    assert len(read_decisions(published_home)) == 1  # read meanwhile: the torn tail is skipped, and said so
+    assert "no newline at the end" in journal.problems(published_home.decisions)[0]
+
+    second = record_decision(published_home, item_id=UL_ITEM, decision="different", decided_by="王", reason="y")
+    text = published_home.decisions.read_bytes()
+    assert text.startswith(good) and text.count(b"\n") == 2 and b"diff\"" not in text.replace(b'"different"', b"")
+    assert [l["decision_id"] for l in _lines(published_home)] == [first["decision_id"], second["decision_id"]]
+    assert journal.problems(published_home.decisions) == []
+    kept = [json.loads(l) for l in (published_home.review_dir / "decisions.jsonl.torn").read_text(encoding="utf-8").splitlines()]
+    assert [k["text"] for k in kept] == [torn] and kept[0]["offset"] == len(good)
+
+
+def test_a_whole_decision_missing_only_its_newline_is_kept(published_home):
+    first = record_decision(published_home, item_id=UL_ITEM, decision="same", decided_by="王", reason="x")
+    text = published_home.decisions.read_text(encoding="utf-8")
+    published_home.decisions.write_text(text.rstrip("\n"), encoding="utf-8")  # torn right before the newline
+    assert list(read_decisions(published_home)["decision_id"]) == [first["decision_id"]]
+    second = record_decision(published_home, item_id=UL_ITEM, decision="different", decided_by="王", reason="y")
+    assert [l["decision_id"] for l in _lines(published_home)] == [first["decision_id"], second["decision_id"]]
+    assert not (published_home.review_dir / "decisions.jsonl.torn").exists()

@@ -33,7 +33,8 @@ def test_queue_holds_each_kind(run_con, tmp_path):
     summary = build_review_queue(run_con, incremental_night("2026-11-20"), tmp_path / "decisions.jsonl", uncertain_band=BAND)
     q = _queue(run_con)
 
-    assert summary.open == {"uncertain_link": 2, "conflict": 1, "identity_conflict": 2, "orphan": 2, "weak_cluster": 1}
+    assert summary.open == {"uncertain_link": 2, "conflict": 1, "identity_conflict": 2, "orphan": 2, "weak_cluster": 1,
+                            "birth_date_conflict": 0}
     assert summary.raised == summary.open and sum(summary.closed.values()) == 0
     assert all(i["status"] == "open" and str(i["first_raised_date"]) == "2026-11-20" for i in q.values())
 

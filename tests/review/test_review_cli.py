@@ -69,3 +69,25 @@ def test_errors_are_clear(review_cli, published_home, capsys, monkeypatch):
 def test_no_published_registry(review_cli, tmp_path, capsys):
     assert review_cli(["review", "list", "--home", str(tmp_path / "empty")]) == 2
     assert "no published registry" in capsys.readouterr().err
+
+
+def test_a_line_of_the_decisions_file_that_is_no_decision_is_reported_not_fatal(review_cli, published_home, capsys):
+    home = str(published_home.root)
+    assert review_cli(["review", "decide", UL_ITEM, "--different", "--by", "王", "--reason", "x", "--home", home]) == 0
+    with open(published_home.decisions, "a", encoding="utf-8") as f:
+        f.write('{"decision": "same", "decided_by": "torn\n')
+    assert review_cli(["review", "decide", CONFLICT_ITEM, "--value", "1980-01-02", "--by", "王", "--reason", "y",
+                       "--home", home]) == 0
+    capsys.readouterr()
+    items = _list_json(review_cli, published_home, capsys, "--all")
+    decided = {i["item_id"]: i["decision"] for i in items if i["status"] == "decided"}
+    assert decided == {UL_ITEM: "different", CONFLICT_ITEM: "value"}  # both good decisions count
+    assert review_cli(["review", "list", "--home", home]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "decisions.jsonl: line 2 skipped: not JSON" in err
+
+
+def test_control_characters_in_the_data_never_reach_the_terminal_raw():
+    from registry.commands.common import terminal_safe
+
+    assert terminal_safe("张\x07伟 \x1b[2J\x9b1m\n\tnext") == "张\\x07伟 \\x1b[2J\\x9b1m\n\tnext"

@@ -6,13 +6,15 @@ the same inputs (registry.review.inputs) in this order.
 
 from __future__ import annotations
 
-from registry.review.items import conflict, identity_conflict, orphan, uncertain_link, weak_cluster
+from registry.review.items import (birth_date_conflict, conflict, identity_conflict, orphan, uncertain_link,
+                                   weak_cluster)
 from registry.review.items.kind import ItemKind
 
 ITEM_KINDS: tuple[ItemKind, ...] = (
     identity_conflict.KIND,
     weak_cluster.KIND,
     conflict.KIND,
+    birth_date_conflict.KIND,
     uncertain_link.KIND,
     orphan.KIND,
 )

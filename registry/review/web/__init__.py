@@ -1,7 +1,8 @@
 """The review page: plain HTML/CSS/JS from static/ and a small JSON API, for signed-in officers.
 
 GET  /                                              the page (the sign-in page first, when signed out)
-GET  /api/items?kind=&street=&community=&status=   items (open by default; status=all for every item) + facets
+GET  /api/items?kind=&street=&community=&status=   items (open by default; status=all for every item), facets,
+                                                    warnings (lines of the decisions file that are skipped)
 GET  /api/items/{item_id}                           one item with its evidence
 POST /api/items/{item_id}/decision                  {"decision", "value", "reason"} -> the decision and the item
 Decisions go through registry.review.decisions, exactly as `registry review decide` does, in the name
@@ -12,7 +13,6 @@ data. Sign-in, sessions and CSRF: registry.service.officers; the app: registry.s
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -21,11 +21,12 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.home import Home
+from registry.package_files import package_file
 from registry.review import MissingDecisionField, ReviewError, UnknownItem, published
 from registry.review.decisions import record_decision
 from registry.service.officers import Officer, officer, officer_change
 
-STATIC = Path(__file__).parent / "static"
+STATIC = package_file("review", "web", "static")
 
 
 def _json(data, status: int = 200) -> Response:
@@ -87,7 +88,8 @@ def router(home: Home) -> APIRouter:
             return _error(e)
         await _audit(request, who, "GET /api/items", sorted({r["resident_id"] for r in rows if r.get("resident_id")}),
                      {k: v for k, v in q.items()})
-        return _json({"items": rows, "facets": facets})
+        warnings = await run_in_threadpool(published.decision_file_problems, home)
+        return _json({"items": rows, "facets": facets, "warnings": warnings})
 
     @r.get("/api/items/{item_id}", summary="One review item with its evidence")
     async def item(item_id: str, request: Request, who: Officer = Depends(officer)) -> Response:

@@ -47,6 +47,9 @@ async function loadItems() {
   if ($("#f-decided").checked) params.set("status", "all");
   const data = await api("/api/items?" + params);
   items = data.items;
+  const warnings = $("#warnings");
+  warnings.replaceChildren(...(data.warnings || []).map((w) => el("p", {}, w)));
+  warnings.hidden = !(data.warnings || []).length;
   const f = data.facets;
   fillSelect($("#f-kind"), Object.entries(f.kinds).map(([k, n]) => [k, `${k} (${n})`]), $("#f-kind").value);
   fillSelect($("#f-street"), Object.keys(f.streets).map((s) => [s, s]), $("#f-street").value);
