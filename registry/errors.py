@@ -35,17 +35,14 @@ class DeliveryStopsNight(RegistryError):
 
 
 class PublishError(RegistryError):
-    """The registry was not published; the previous one is untouched."""
-
-
-class AccessError(RegistryError):
-    """A request about who may read what (a credential, an account, the access policy) that cannot be
-    carried out; nothing was changed."""
-
-
     """The registry was not published; the previous one is untouched. `checks`: the blocking checks'
     results when they are why (registry.publish.checks.CheckResult)."""
 
     def __init__(self, message: str, *, checks: list | None = None):
         super().__init__(message)
         self.checks = list(checks or [])
+
+
+class AccessError(RegistryError):
+    """A request about who may read what (a credential, an account, the access policy) that cannot be
+    carried out; nothing was changed."""

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from registry.package_files import package_file
+from registry.third_party import silence_pyspark_pandas_warning
 
 # The suites ship as the package `expectations` (the top-level folder); REGISTRY_EXPECTATIONS overrides them.
 EXPECTATIONS_DIR = Path(os.environ.get("REGISTRY_EXPECTATIONS", package_file(package="expectations")))
@@ -108,6 +109,7 @@ def _whole_dataframe_batch_definition():
     with _lock:
         if _batch_definition is None:
             os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+            silence_pyspark_pandas_warning()
             import great_expectations as gx
             from great_expectations.data_context.types.base import (
                 DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
@@ -133,6 +135,7 @@ def warm_up() -> None:
 
 
 def _gx_suite(suite: dict):
+    silence_pyspark_pandas_warning()
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 

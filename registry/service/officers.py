@@ -21,7 +21,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -29,8 +28,9 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from registry.access.users import Directory, User
+from registry.package_files import package_file
 
-STATIC = Path(__file__).parent / "static"
+STATIC = package_file("service", "static")
 COOKIE = "registry_session"
 IDLE_SECONDS = 30 * 60
 MAX_SECONDS = 12 * 3600

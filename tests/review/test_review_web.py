@@ -50,7 +50,10 @@ def test_api_filters_shows_and_decides(published_home):
 def test_the_page_says_which_lines_of_the_decisions_file_are_skipped(published_home):
     published_home.decisions.parent.mkdir(parents=True, exist_ok=True)
     published_home.decisions.write_text('{"decision": "same", "decided_by": "torn\n', encoding="utf-8")
+    add_officer(published_home)
     with serving(published_home.root) as url:
-        status, data = _get(url + "/api/items")
+        web = Client(url)
+        web.sign_in()
+        status, data = web.get("/api/items")
         assert status == 200 and len(data["items"]) == 8
         assert len(data["warnings"]) == 1 and "line 1 skipped: not JSON" in data["warnings"][0]

@@ -20,8 +20,10 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from registry.linkage.engines.base import LinkageEngine
 from registry.linkage.functions import FUNCTIONS
+from registry.package_files import package_file
+from registry.third_party import silence_pyspark_pandas_warning
 
-LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+LOG_CONFIG = package_file("linkage", "engines", "log4j2.properties")
 # What the registry sets on a session unless the configuration says otherwise. Local mode: every core of
 # this machine, few shuffle partitions (Spark's default of 200 costs seconds per stage on a small night),
 # the driver on the loopback address only, and no web UI.
@@ -85,11 +87,7 @@ def before_session(settings: Any) -> None:
     check_spark()
     if _is_local(settings):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    import warnings
-
-    # pyspark warns at session start that it does not support pandas 3 in full: the registry hands Spark
-    # Parquet and Arrow tables, never pandas frames
-    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+    silence_pyspark_pandas_warning()
 
 
 def start_session(settings: Any, scratch: Path):
