@@ -21,13 +21,13 @@ from registry.departments import CIVIL_AFFAIRS, COLUMNS, FAMILY_PLANNING, LABOUR
 from registry.generate import irregularities as irr
 from registry.generate.dates import format_dates, format_times
 from registry.generate.idnumbers import zfill
-from registry.generate.population import cat, chinese_numeral
+from registry.generate.population import cat, chinese_numeral, draw_local_addresses
 from registry.generate.rates import rate
 from registry.generate.vocab import vocabulary
 
 CN_NUMERALS = np.array([chinese_numeral(i) for i in range(100)], dtype=object)
 SEX_NAME = {"1": "男", "2": "女"}
-HIDDEN = ("_person_id", "_clean_id", "_clean_name", "_dup_key", "_invalid_json")
+HIDDEN = ("_person_id", "_clean_id", "_clean_name", "_dup_key", "_invalid_json", "_tags")
 
 
 def _str(a) -> pd.Series:
@@ -80,21 +80,27 @@ def render_address(p: pd.DataFrame, prefix: str, department: str, rng) -> np.nda
     return out
 
 
-def corrupt_id(ids: np.ndarray, p: pd.DataFrame, department: str, rng) -> np.ndarray:
+ID_TAGS = {"id_legacy15": None, "id_fullwidth": None, "id_spaces_dashes": None,
+           "id_one_digit_wrong": "id_typo", "id_adjacent_swap": "id_typo"}
+
+
+def corrupt_id(ids: np.ndarray, p: pd.DataFrame, department: str, rng, tags: irr.Tags | None = None) -> np.ndarray:
     """The department's identity-number irregularities (each row gets at most one)."""
     n = len(ids)
     r = lambda k: rate(k, department)  # noqa: E731
     out = np.asarray(ids, dtype=object).copy()
     u = rng.random(n)
-    kinds = ("id_legacy15", "id_fullwidth", "id_spaces_dashes", "id_one_digit_wrong", "id_adjacent_swap")
     lo = 0.0
     born_1900s = (p["birth_date"].to_numpy(dtype="datetime64[D]") < np.datetime64("2000-01-01"))
-    for k in kinds:
+    for k, tag in ID_TAGS.items():
         hi = lo + r(k) / (0.6 if k == "id_legacy15" else 1.0)
         sel = (u >= lo) & (u < hi)
         if k == "id_legacy15":
             sel &= born_1900s
+        before = out
         out = getattr(irr, k)(out, sel, rng)
+        if tag and tags is not None:
+            tags.add(tag, irr.changed(before, out))
         lo = hi
     x = pd.Series(out, dtype=object).fillna("").astype(str).str.endswith("X").to_numpy()
     out = irr.id_lowercase_x(out, x & _mask(rng, n, r("id_lowercase_x")), rng)
@@ -102,31 +108,68 @@ def corrupt_id(ids: np.ndarray, p: pd.DataFrame, department: str, rng) -> np.nda
     child = (p["age"].to_numpy() < 16)
     missing |= child & _mask(rng, n, r("id_missing_child"))
     out[missing] = None
+    if tags is not None:
+        tags.add("no_id", missing)
+        tags.add("child_no_id", missing & child)
     return out
 
 
-def corrupt_name(p: pd.DataFrame, department: str, rng) -> np.ndarray:
+def corrupt_name(p: pd.DataFrame, department: str, rng, tags: irr.Tags | None = None) -> np.ndarray:
+    """The department's name irregularities. People with a former name are sometimes still known to a
+    department under it (the department never heard of the change)."""
     n = len(p)
     r = lambda k: rate(k, department)  # noqa: E731
-    names = p["name"].to_numpy(dtype=object)
+    tags = tags if tags is not None else irr.Tags(n)
+    names = p["name"].to_numpy(dtype=object).copy()
+    former = p["former_name"].to_numpy(dtype=object)
+    old = pd.notna(former) & _mask(rng, n, r("former_name_used"))
+    names[old] = former[old]
+    tags.add("former_name", old)
     out = names.copy()
     sep = pd.Series(names, dtype=object).str.contains("·", regex=False).to_numpy()
     out = irr.name_separator_variant(out, sep & _mask(rng, n, r("name_separator_variant")), rng)
+    tags.add("separator", irr.changed(names, out))
     rare = irr.has_rare_char(names)
     u = rng.random(n)
+    before = out
     out = irr.name_rare_char_pinyin(out, rare & (u < r("name_rare_char_pinyin")), rng)
+    tags.add("pinyin", irr.changed(before, out))
+    before = out
     out = irr.name_rare_char_homophone(out, rare & (u >= r("name_rare_char_pinyin"))
                                        & (u < r("name_rare_char_pinyin") + r("name_rare_char_homophone")), rng)
+    tags.add("homophone", irr.changed(before, out))
     u = rng.random(n)
-    c = np.cumsum([r("name_homophone_typo"), r("name_traditional"), r("name_spaces")])
+    c = np.cumsum([r("name_homophone_typo"), r("name_traditional"), r("name_spaces"), r("name_variant_form"),
+                   r("name_fullwidth_space")])
     han = ~sep & (p["surname"].to_numpy(dtype=object) != "")
-    out = irr.name_homophone_typo(out, han & (u < c[0]), rng)
-    out = irr.name_traditional(out, (u >= c[0]) & (u < c[1]), rng)
-    out = irr.name_spaces(out, han & (u >= c[1]) & (u < c[2]), rng)
+    steps = ((irr.name_homophone_typo, han & (u < c[0]), "homophone"),
+             (irr.name_traditional, (u >= c[0]) & (u < c[1]), "traditional"),
+             (irr.name_spaces, han & (u >= c[1]) & (u < c[2]), "spaces"),
+             (irr.name_variant_form, (u >= c[2]) & (u < c[3]), "traditional"),
+             (irr.name_han_separator, han & (u >= c[3]) & (u < c[4]), "spaces"))
+    for fn, sel, tag in steps:
+        before = out
+        out = fn(out, sel, rng)
+        tags.add(tag, irr.changed(before, out))
+    # a second homophone on top of whatever the name already has
+    before = out
+    out = irr.name_homophone_typo(out, han & _mask(rng, n, r("name_homophone_two")), rng)
+    tags.add("homophone", irr.changed(before, out))
     full = han & ~rare & _mask(rng, n, r("name_full_pinyin"))
-    py = irr.name_full_pinyin(p["surname"].to_numpy(dtype=object), p["given_name"].to_numpy(dtype=object), full, rng)
+    py = irr.name_full_pinyin(p["surname"].to_numpy(dtype=object), _given_of(names, p, old), full, rng)
     out = np.where(pd.notna(py), py, out)
+    tags.add("pinyin", pd.notna(py))
     return out
+
+
+def _given_of(names: np.ndarray, p: pd.DataFrame, former: np.ndarray) -> np.ndarray:
+    """The given name of the name delivered: the person's, or that of the former name (same surname)."""
+    given = p["given_name"].to_numpy(dtype=object).copy()
+    sur_len = p["surname"].astype(str).str.len().to_numpy()
+    for k in np.unique(sur_len[former]):          # surnames of one or two characters
+        sel = np.flatnonzero(former & (sur_len == k))
+        given[sel] = pd.Series(names[sel], dtype=object).str[int(k):].to_numpy(dtype=object)
+    return given
 
 
 def phones(p: pd.DataFrame, department: str, rng, landline_share: float | None = None) -> np.ndarray:
@@ -180,10 +223,12 @@ def public_security(p: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
     today = np.datetime64(extract_date, "D")
     span = np.maximum((today - birth).astype(np.int64), 1)
     status_date[moved_in] = birth[moved_in] + (rng.random(moved_in.sum()) * span[moved_in]).astype(np.int64).astype("timedelta64[D]")
+    tags = irr.Tags(n)
     former = p["former_name"].to_numpy(dtype=object)
+    former = irr.name_homophone_typo(former, _mask(rng, n, rate("former_name_typo", D)), rng)
     cols = {
-        "公民身份号码": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng)),
-        "姓名": _str(corrupt_name(p, D, rng)),
+        "公民身份号码": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng, tags)),
+        "姓名": _str(corrupt_name(p, D, rng, tags)),
         "曾用名": _str(former),
         "性别": _str(p["sex"].map(SEX_NAME).to_numpy(dtype=object)),
         "民族": _str(p["ethnicity"].to_numpy(dtype=object)),
@@ -196,15 +241,32 @@ def public_security(p: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
         "人员状态": _str(p["status"].to_numpy(dtype=object)),
         "变动日期": _str(format_dates(status_date, "iso")),
     }
-    return _frame(D, cols, p, n)
+    return _frame(D, cols, p, n, tags)
 
 
-def _frame(department: str, cols: dict, p: pd.DataFrame, n: int) -> pd.DataFrame:
+def _frame(department: str, cols: dict, p: pd.DataFrame, n: int, tags: irr.Tags) -> pd.DataFrame:
     key = COLUMNS[department][0]
     data = {key: np.full(n, None, dtype=object)}
     data.update({c: cols[c] for c in COLUMNS[department][1:]})
     data.update(_hidden(p, n))
+    tags.add("twin", p["twin"].to_numpy(dtype=bool))
+    tags.add("shared_id", p["id_shared"].to_numpy(dtype=bool))
+    data["_tags"] = tags.joined()
     return pd.DataFrame(data)
+
+
+def outdated_address(p: pd.DataFrame, department: str, rng, tags: irr.Tags) -> pd.DataFrame:
+    """The people whose current address the department still has from before they moved: another
+    flat in the district."""
+    old = _mask(rng, len(p), rate("address_outdated", department))
+    tags.add("address_outdated", old)
+    if not old.any():
+        return p
+    q = p.copy()
+    for c, v in draw_local_addresses(rng, int(old.sum()), "current").items():
+        q.loc[old, c] = v
+    q.loc[old, "current_text"] = None
+    return q
 
 
 # ---------------------------------------------------------------- family planning
@@ -270,11 +332,12 @@ def family_planning(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
     reg = np.where(p["family_role"].to_numpy() == "子女", np.maximum(reg_family, birth + np.timedelta64(30, "D")), reg_family)
     reg = np.minimum(reg, today)
     dot = _mask(rng, n, rate("month_dot_format", D))
+    tags = irr.Tags(n)
     fam_no = np.char.add("JT440304", zfill(p["household_index"].to_numpy().astype("U8"), 8)).astype(object)
     cols = {
         "家庭档案号": _str(fam_no),
-        "姓名": _str(corrupt_name(p, D, rng)),
-        "身份证号": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng)),
+        "姓名": _str(corrupt_name(p, D, rng, tags)),
+        "身份证号": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng, tags)),
         "性别": _str(p["sex"].map(SEX_NAME).to_numpy(dtype=object)),
         "出生年月": _str(np.where(dot, format_dates(birth, "ym_dot"), format_dates(birth, "ym"))),
         "婚姻状况": _str(p["marital"].to_numpy(dtype=object)),
@@ -282,11 +345,11 @@ def family_planning(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
         "子女数": _str(p["children_count"].to_numpy(dtype=object)),
         "独生子女证号": _str(p["one_child_cert"].to_numpy(dtype=object)),
         "联系电话": _str(phones(q, D, rng)),
-        "现居住地": _str(render_address(p, "current", D, rng)),
+        "现居住地": _str(render_address(outdated_address(p, D, rng, tags), "current", D, rng)),
         "登记日期": _str(format_dates(reg, "iso")),
     }
     cols["现居住地"] = cols["现居住地"].mask(_mask(rng, n, rate("current_address_missing", D)))
-    return _frame(D, cols, p, n)
+    return _frame(D, cols, p, n, tags)
 
 
 # ---------------------------------------------------------------- civil affairs
@@ -345,10 +408,14 @@ def civil_affairs(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
     amount[kind == "临时救助"] = rng.integers(5, 50, (kind == "临时救助").sum()) * 100.0
     partial = (kind == "城市低保") & _mask(rng, n, 0.3)
     amount[partial] = np.round(rng.uniform(300, 1365, partial.sum()), 0)
-    ids = corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng)
+    tags = irr.Tags(n)
+    ids = corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng, tags)
     dependant = (p["relation"].to_numpy(dtype=object) != "户主") & pd.notna(p["head_id_number"].to_numpy(dtype=object))
     wrong = dependant & _mask(rng, n, rate("id_of_household_head", D) * 3)
+    if not wrong.any() and dependant.sum() >= 50:      # at least one, so that small nights show it too
+        wrong[rng.choice(np.flatnonzero(dependant))] = True
     ids[wrong] = p["head_id_number"].to_numpy(dtype=object)[wrong]
+    tags.add("shared_id", wrong)
     disabled = p["disability"].notna().to_numpy() & ((kind == "残疾人两项补贴") | _mask(rng, n, 0.5))
     cert = np.where(disabled, cat(p["id_number"], p["disability"].fillna("")), None)
     # assistance is handled by the street of the hukou for registered residents, else where they live
@@ -361,21 +428,21 @@ def civil_affairs(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
     today = np.datetime64(extract_date, "D")
     approval = today - rng.integers(20, 4000, n).astype("timedelta64[D]")
     cols = {
-        "姓名": _str(corrupt_name(p, D, rng)),
+        "姓名": _str(corrupt_name(p, D, rng, tags)),
         "证件号码": _str(ids),
         "性别": _str(p["sex"].map(SEX_NAME).to_numpy(dtype=object)),
         "出生日期": _str(np.where(slash, format_dates(birth, "slash", impossible=imp), format_dates(birth, "iso", impossible=imp))),
         "救助类别": _str(kind),
         "残疾人证号": _str(cert),
         "月保障金额": _str(np.char.mod("%.2f", amount).astype(object)),
-        "家庭住址": _str(render_address(p, "current", D, rng)),
+        "家庭住址": _str(render_address(outdated_address(p, D, rng, tags), "current", D, rng)),
         "所属街道": _str(cat(street, "街道")),
         "所属社区": _str(cat(community, "社区")),
         "联系电话": _str(phones(p, D, rng, landline_share=np.where(age >= 60, 0.15, 0.03))),
         "审批日期": _str(format_dates(approval, "iso")),
         "状态": _str(np.where(_mask(rng, n, 0.08), "停保", "在保").astype(object)),
     }
-    out = _frame(D, cols, p, n)
+    out = _frame(D, cols, p, n, tags)
     out["_wrong_head_id"] = wrong
     return out
 
@@ -424,12 +491,13 @@ def labour(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
     csrq = format_dates(birth, "cn", impossible=_mask(rng, n, rate("impossible_date", D)))
     csrq[_mask(rng, n, rate("birth_date_missing", D))] = None
     at_hukou = lives_at_hukou(p)
-    current = render_address(p, "current", D, rng)
+    tags = irr.Tags(n)
+    current = render_address(outdated_address(p, D, rng, tags), "current", D, rng)
     current[at_hukou & _mask(rng, n, rate("current_address_missing", D))] = None
     updated = today - rng.integers(0, 1500, n).astype("timedelta64[D]")
     cols = {
-        "XM": _str(corrupt_name(p, D, rng)),
-        "SFZH": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng)),
+        "XM": _str(corrupt_name(p, D, rng, tags)),
+        "SFZH": _str(corrupt_id(p["id_number"].to_numpy(dtype=object), p, D, rng, tags)),
         "XB": _str(sex),
         "CSRQ": _str(csrq),
         "LXDH": _str(phones(p, D, rng)),
@@ -441,7 +509,7 @@ def labour(m: pd.DataFrame, extract_date: str, rng) -> pd.DataFrame:
         "CBZT": _str(insurance.astype(object)),
         "GXSJ": _str(timestamps(updated, rng)),
     }
-    out = _frame(D, cols, p, n)
+    out = _frame(D, cols, p, n, tags)
     out["_invalid_json"] = invalid_lines(n, rng)
     return out
 

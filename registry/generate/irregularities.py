@@ -17,6 +17,43 @@ from registry.generate.vocab import vocabulary
 
 FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
 SEPARATORS = np.array(["•", ".", "・", ""], dtype=object)
+# What a Han name gets between its characters when typed into a form: a full-width space, two spaces,
+# a middle dot or a hyphen after the surname, a tab pasted from a spreadsheet.
+HAN_SEPARATORS = np.array(["\u3000", "  ", "·", "-", "\t"], dtype=object)
+
+
+class Tags:
+    """The irregularities each row received, for the ground truth (`irregularities` column): the linkage
+    benchmark reports recall by irregularity from them."""
+
+    def __init__(self, n: int):
+        self._masks: dict[str, np.ndarray] = {}
+        self.n = n
+
+    def add(self, name: str, mask) -> None:
+        m = np.asarray(mask, dtype=bool)
+        self._masks[name] = self._masks.get(name, np.zeros(self.n, dtype=bool)) | m
+
+    def joined(self) -> np.ndarray:
+        out = np.full(self.n, "", dtype=object)
+        for name in sorted(self._masks):
+            m = self._masks[name]
+            out[m] = np.where(out[m] == "", name, out[m] + ";" + name)
+        return out
+
+
+def without_tags(joined: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """Joined tag strings with some tags taken out (a value put right on a later night)."""
+    drop = set(names)
+    return np.array([";".join(t for t in str(x or "").split(";") if t and t not in drop) for x in joined],
+                    dtype=object)
+
+
+def changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Rows whose value an irregularity actually changed."""
+    b = pd.Series(before, dtype=object)
+    a = pd.Series(after, dtype=object)
+    return (b.fillna("\0") != a.fillna("\0")).to_numpy()
 
 
 def _subset(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -199,26 +236,46 @@ def name_full_pinyin(surname: np.ndarray, given: np.ndarray, mask: np.ndarray, r
 
 
 def name_homophone_typo(values, mask, rng):
-    """One character mistyped by a homophone (张伟 -> 张玮): the last given character, else the surname."""
+    """One character mistyped by a homophone (张伟 -> 张玮, 李明华 -> 李鸣华), at any position that has one."""
     table = vocabulary().homophones
 
     def f(s, rng):
         out = s.to_numpy(dtype=object).copy()
-        last = s.str[-1].to_numpy(dtype=object)
-        first = s.str[:1].to_numpy(dtype=object)
-        use_last = pd.Series(last).isin(table.keys()).to_numpy()
-        use_first = ~use_last & pd.Series(first).isin(table.keys()).to_numpy()
-        target = np.where(use_last, last, np.where(use_first, first, None))
-        repl = np.full(len(s), None, dtype=object)
-        for c in pd.unique(target[pd.notna(target)]):     # loop over distinct characters
-            sel = target == c
-            alts = np.array(list(table[c]), dtype=object)
-            repl[sel] = alts[rng.integers(0, len(alts), sel.sum())]
-        sl = np.flatnonzero(use_last)
-        out[sl] = (s.iloc[sl].str[:-1] + pd.Series(repl[sl], index=s.index[sl])).to_numpy(dtype=object)
-        sf = np.flatnonzero(use_first)
-        out[sf] = (pd.Series(repl[sf], index=s.index[sf]) + s.iloc[sf].str[1:]).to_numpy(dtype=object)
+        n = len(s)
+        width = int(s.str.len().max()) if n else 0
+        best = np.full(n, -1, dtype=np.int64)
+        score = np.full(n, -1.0)
+        for i in range(width):                       # the position: random among those with a homophone
+            ch = s.str[i].to_numpy(dtype=object)
+            ok = pd.Series(ch).isin(table.keys()).to_numpy()
+            u = rng.random(n)
+            take = ok & (u > score)
+            best[take], score[take] = i, u[take]
+        for i in np.unique(best[best >= 0]):
+            rows = np.flatnonzero(best == i)
+            ch = s.iloc[rows].str[i].to_numpy(dtype=object)
+            repl = np.empty(len(rows), dtype=object)
+            for c in pd.unique(ch):                  # loop over distinct characters
+                sel = ch == c
+                alts = np.array(list(table[c]), dtype=object)
+                repl[sel] = alts[rng.integers(0, len(alts), sel.sum())]
+            t = s.iloc[rows]
+            out[rows] = (t.str[:int(i)] + pd.Series(repl, index=t.index) + t.str[int(i) + 1:]).to_numpy(dtype=object)
         return out
+    return apply(values, mask, rng, f)
+
+
+def name_variant_form(values, mask, rng):
+    """Characters written in an old or Japanese form that OpenCC's tables do not map back (德 -> 徳, 清 -> 淸)."""
+    table = str.maketrans(vocabulary().variant_forms)
+    return apply(values, mask, rng, lambda s, rng: s.str.translate(table))
+
+
+def name_han_separator(values, mask, rng):
+    """A Han name typed with a full-width space, two spaces, a dot or a hyphen after the surname (张\u3000伟)."""
+    def f(s, rng):
+        sep = HAN_SEPARATORS[rng.integers(0, len(HAN_SEPARATORS), len(s))]
+        return (s.str[:1] + pd.Series(sep, index=s.index) + s.str[1:]).to_numpy(dtype=object)
     return apply(values, mask, rng, f)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 
 from registry.departments import CIVIL_AFFAIRS, FAMILY_PLANNING, LABOUR, PUBLIC_SECURITY
 from registry.generate import departments as dep
+from registry.generate import irregularities as irr
 from registry.generate.idnumbers import with_check, zfill
 from registry.generate.population import draw_given_names, draw_local_addresses, draw_phones, make_people
 from registry.generate.rates import ROWS_PER_PERSON
@@ -20,6 +21,9 @@ from registry.generate.rates import ROWS_PER_PERSON
 NIGHTLY = {"deaths": 0.0004, "move_outs": 0.0008, "births": 0.0004, "move_ins": 0.001,
            "phone_changes": 0.002, "address_changes": 0.0015, "employment_changes": 0.003}
 TYPO_CORRECTED = 0.05          # share of distorted names / identity numbers put right each night
+# The truth's irregularities a corrected name or number no longer has.
+NAME_TAGS = ("former_name", "separator", "pinyin", "homophone", "traditional", "spaces")
+ID_TAGS = ("id_typo", "shared_id")
 
 PHONE_FIELD = {FAMILY_PLANNING: "联系电话", CIVIL_AFFAIRS: "联系电话", LABOUR: "LXDH"}
 ADDRESS_FIELD = {PUBLIC_SECURITY: "现住址", FAMILY_PLANNING: "现居住地", CIVIL_AFFAIRS: "家庭住址", LABOUR: "JZDZ"}
@@ -177,10 +181,11 @@ def follow(pop: pd.DataFrame, records: dict[str, pd.DataFrame], meta: dict, date
     changes["corrections"] = 0
     for d in records:
         r = records[d]
-        for field, clean in ((NAME_FIELD[d], "_clean_name"), (ID_FIELD[d], "_clean_id")):
+        for field, clean, kinds in ((NAME_FIELD[d], "_clean_name", NAME_TAGS), (ID_FIELD[d], "_clean_id", ID_TAGS)):
             wrong = (r[field] != r[clean]).fillna(False).to_numpy(dtype=bool) & r[field].notna().to_numpy()
             fix = np.flatnonzero(wrong & (rng.random(len(r)) < TYPO_CORRECTED))
             r.loc[r.index[fix], field] = r[clean].to_numpy(dtype=object)[fix]
+            r.loc[r.index[fix], "_tags"] = irr.without_tags(r["_tags"].to_numpy(dtype=object)[fix], kinds)
             changes["corrections"] += len(fix)
 
     # a few lines of the labour file come out broken tonight, others are whole again
@@ -225,6 +230,7 @@ def _babies(mothers: pd.DataFrame, pop: pd.DataFrame, meta: dict, today, rng) ->
                              np.where(male, "孙子", "孙女"))
     b["phone"] = None
     b["twin"] = False
+    b["id_shared"] = False
     b["disability"] = None
     b["status"] = "正常"
     b["status_date"] = b["birth_date"]

@@ -18,6 +18,7 @@ from registry.departments import (CIVIL_AFFAIRS, COLUMNS, DEPARTMENTS, FAMILY_PL
                                   RECORD_KEYS)
 from registry.generate import departments as dep
 from registry.generate.population import make_people
+from registry.generate import rates
 from registry.generate.rates import ROWS_PER_PERSON, rate
 from registry.generate.writers import write_delivery
 
@@ -98,7 +99,20 @@ def generate_night(landing, date: str, people: int, seed: int = 0, truth_path=No
     """Write one night's four deliveries under landing/<date>/, the ground truth to truth_path
     (default: landing's parent/truth/<date>.csv; never inside landing) and the generator's state
     (landing's parent/generator_state/<date>/). With previous = landing/<earlier date>, the night
-    follows that one: same people and record keys, plus births, deaths, moves and corrections."""
+    follows that one: same people and record keys, plus births, deaths, moves and corrections.
+
+    The seed draws the district as well as its people: every irregularity rate is the table's times a
+    factor of the seed's (rates.varied). The truth's `irregularities` column lists, per record, what it
+    received (';'-separated), for accuracy by irregularity."""
+    if previous is not None:
+        prev_state = state_dir_for(Path(previous).resolve().parent, Path(previous).resolve().name)
+        if (prev_state / "meta.json").exists():
+            seed = json.loads((prev_state / "meta.json").read_text(encoding="utf-8"))["seed"]
+    with rates.varied(seed):
+        return _generate_night(landing, date, people, seed, truth_path, previous)
+
+
+def _generate_night(landing, date: str, people: int, seed: int, truth_path, previous) -> NightSummary:
     landing = Path(landing).resolve()
     truth_path = Path(truth_path).resolve() if truth_path else landing.parent / "truth" / f"{date}.csv"
     if truth_path == landing or landing in truth_path.parents:
@@ -141,7 +155,8 @@ def generate_night(landing, date: str, people: int, seed: int = 0, truth_path=No
         summary.rows[d], summary.files[d], summary.manifests[d] = rows, path, manifest
         ok = ~rec["_dup_key"].to_numpy() & ~rec["_invalid_json"].to_numpy()
         truth.append(pd.DataFrame({"department": d, "source_record_id": rec[RECORD_KEYS[d]].to_numpy()[ok],
-                                   "person_id": rec["_person_id"].to_numpy()[ok]}))
+                                   "person_id": rec["_person_id"].to_numpy()[ok],
+                                   "irregularities": rec["_tags"].to_numpy(dtype=object)[ok]}))
         keep = [c for c in rec.columns if c in COLUMNS[d] or c.startswith("_")]
         rec[keep].to_parquet(folder / f"{d}.parquet", index=False)
         del rec

@@ -15,6 +15,7 @@ import pandas as pd
 
 from registry.generate.dates import format_dates
 from registry.generate.idnumbers import with_check, zfill
+from registry.generate.rates import population_rate
 from registry.generate.vocab import division_name, vocabulary
 
 # Household sizes of a Chinese city district (share of households).
@@ -188,6 +189,37 @@ def _other_district_addresses(rng, n: int) -> np.ndarray:
                 (rng.integers(1, 30, n) * 100 + rng.integers(1, 9, n)).astype(str))
 
 
+def _share_numbers(rng, id_number: np.ndarray, code: np.ndarray, birth: np.ndarray, sex: np.ndarray,
+                   twin: np.ndarray) -> np.ndarray:
+    """A number issued twice (重号): some people get the number of a stranger of the same sex, and with it
+    the stranger's birth date and division code, as the registry that issued both would have them.
+    In place; returns the mask of everyone whose number another person holds too."""
+    total = len(id_number)
+    k = int(rng.binomial(total, population_rate("id_shared_by_two") / 2)) if total > 1 else 0
+    shared = np.zeros(total, dtype=bool)
+    if not k:
+        return shared
+    pool = np.flatnonzero(~twin)
+    a = np.sort(rng.choice(pool, min(k, len(pool) // 2), replace=False))
+    b = np.full(len(a), -1, dtype=np.int64)
+    for s_ in ("1", "2"):                   # the stranger: the next person of that sex by birth date
+        cand = pool[sex[pool] == s_]
+        cand = cand[np.argsort(birth[cand], kind="stable")]
+        rank = np.full(total, -1, dtype=np.int64)
+        rank[cand] = np.arange(len(cand))
+        sel = np.flatnonzero(sex[a] == s_)
+        nxt = rank[a[sel]] + 1
+        ok = nxt < len(cand)
+        b[sel[ok]] = cand[nxt[ok]]
+    keep = (b >= 0) & ~np.isin(b, a)
+    a, b = a[keep], b[keep]
+    b, first = np.unique(b, return_index=True)
+    a = a[first]
+    id_number[b], code[b], birth[b] = id_number[a], code[a], birth[a]
+    shared[a] = shared[b] = True
+    return shared
+
+
 def make_people(rng: np.random.Generator, n: int, extract_date: str, first_person: int = 1,
                 first_household: int = 1, unregistered: int = 0) -> pd.DataFrame:
     """At least n registered people (whole households) plus `unregistered` people absent from the register.
@@ -272,7 +304,7 @@ def make_people(rng: np.random.Generator, n: int, extract_date: str, first_perso
     first_child[hh[child_idx]] = child_idx
     second = np.flatnonzero(ch & (rank == 3))
     pair = first_child[hh[second]]
-    twin_sel = (pair >= 0) & (rng.random(len(second)) < 0.06)
+    twin_sel = (pair >= 0) & (rng.random(len(second)) < population_rate("twins"))
     twin = np.zeros(total, dtype=bool)
     birth[second[twin_sel]] = birth[pair[twin_sel]]
     twin[second[twin_sel]] = True
@@ -326,15 +358,24 @@ def make_people(rng: np.random.Generator, n: int, extract_date: str, first_perso
     for r in ("母亲", "其他"):
         surname[rel == r] = own_surname[rel == r]
     given = draw_given_names(rng, sex)
+    # many twins share a generation character: 明轩 / 明哲
+    gen = (rng.random(len(twin_b)) < population_rate("twins_generation_name"))
+    gen &= pd.Series(given[twin_a], dtype=object).str.len().to_numpy() == 2
+    if gen.any():
+        other = draw_given_names(rng, sex[twin_b[gen]])
+        given[twin_b[gen]] = cat(pd.Series(given[twin_a[gen]], dtype=object).str[:1], pd.Series(other, dtype=object).str[-1:])
     for _ in range(20):                    # twins never share a given name
         same = given[twin_b] == given[twin_a]
         if not same.any():
             break
-        given[twin_b[same]] = draw_given_names(rng, sex[twin_b[same]])
+        redraw = draw_given_names(rng, sex[twin_b[same]])
+        keep_gen = gen[same]
+        given[twin_b[same]] = np.where(keep_gen, cat(pd.Series(given[twin_a[same]], dtype=object).str[:1],
+                                                     pd.Series(redraw, dtype=object).str[-1:]), redraw)
     # namesakes: unrelated people with the same name and birth date (single-person households)
     han = eth == "汉族"
     single = np.flatnonzero((hsize == 1) & han & registered_h[hh] & (age >= 18))
-    k = min(len(single) // 2, int(round(total * 0.001)))
+    k = min(len(single) // 2, int(round(total * population_rate("namesakes"))))
     if k:
         b = rng.choice(single, k, replace=False)
         pool = np.flatnonzero(han & (age >= 18) & (hsize > 1))
@@ -358,6 +399,7 @@ def make_people(rng: np.random.Generator, n: int, extract_date: str, first_perso
             body_b = np.char.add(np.char.add(code[b].astype("U6"), ymd_b), zfill(order[b].astype("U3"), 3))
             new_ids = with_check(body_b).astype(object)
         id_number[b] = new_ids
+    id_shared = _share_numbers(rng, id_number, code, birth, sex, twin)
     # Uyghur and Kazakh names: own name · father's name; Tibetan: two names, no surname
     d = vocabulary().district
     uy = (eth == "维吾尔族") | (eth == "哈萨克族")
@@ -441,6 +483,7 @@ def make_people(rng: np.random.Generator, n: int, extract_date: str, first_perso
         "phone": phone,
         "landline": landline,
         "twin": twin,
+        "id_shared": id_shared,
         "disability": disability,
         "hukou_text": hukou_text,
         "current_text": current_text,

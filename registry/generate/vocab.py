@@ -36,6 +36,7 @@ class Vocabulary:
     given_chars: dict[str, tuple[np.ndarray, np.ndarray]]     # sex -> (characters, probabilities)
     rare_chars: dict[str, tuple[str, str]]                     # char -> (pinyin, homophone)
     homophones: dict[str, str]                                 # char -> alternatives
+    variant_forms: dict[str, str]                              # char -> old or Japanese form OpenCC misses
     district: dict
 
 
@@ -65,6 +66,7 @@ def vocabulary() -> Vocabulary:
         given_chars=by_sex(chars, "char"),
         rare_chars={r["char"]: (r["pinyin"], r["homophone"]) for r in _rows("rare_chars.csv")},
         homophones={r["char"]: r["alternatives"] for r in _rows("homophones.csv")},
+        variant_forms={r["char"]: r["variant"] for r in _rows("variant_forms.csv")},
         district=json.loads((DATA / "futian.json").read_text(encoding="utf-8")),
     )
 

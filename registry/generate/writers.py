@@ -163,7 +163,10 @@ def _zinfo(name: str) -> zipfile.ZipInfo:
 
 def _json_str(a: pa.Array) -> pa.Array:
     a = pc.replace_substring(a, "\\", "\\\\")
-    return pc.replace_substring(a, '"', '\\"')
+    a = pc.replace_substring(a, '"', '\\"')
+    for ch, esc in (("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r")):   # control characters a name can carry
+        a = pc.replace_substring(a, ch, esc)
+    return a
 
 
 def write_jsonl(df: pd.DataFrame, department: str, path: Path, rng) -> int:

@@ -96,7 +96,7 @@ def test_truth_is_outside_landing_and_covers_every_readable_record(nights):
     root, first, _, rows = nights
     assert root / "landing" not in first.truth_path.parents
     truth = pd.read_csv(first.truth_path, dtype=str)
-    assert list(truth.columns) == ["department", "source_record_id", "person_id"]
+    assert list(truth.columns) == ["department", "source_record_id", "person_id", "irregularities"]
     assert not truth.duplicated(["department", "source_record_id"]).any()
     for d in DEPARTMENTS:
         keys = set(values(rows, d, RECORD_KEYS[d]))

@@ -42,11 +42,13 @@ def measure(home: Path, night) -> dict:
             """SELECT r.department, r.id_number_raw, r.id_number, t.true_id_number
                FROM truth t JOIN records r ON r.department = t.department AND r.source_record_id = t.source_record_id
                WHERE t.id_recoverable AND r.id_number IS DISTINCT FROM t.true_id_number LIMIT 20""").fetchall()
-        # a standardised number that is valid but not the person's: worse than none
+        # a standardised number that is valid but not the person's: worse than none (unless the office
+        # delivered another person's number: that is the data, not the standardisation)
         false_valid = state.execute(
             """SELECT count(*) FROM truth t JOIN records r ON r.department = t.department
                                         AND r.source_record_id = t.source_record_id
-               WHERE r.id_number_valid AND r.id_number <> t.true_id_number""").fetchone()[0]
+               WHERE r.id_number_valid AND r.id_number <> t.true_id_number
+                 AND NOT t.id_is_other_persons""").fetchone()[0]
     finally:
         state.close()
     pub = duckdb.connect(str(Path(home) / "published" / "registry.duckdb"), read_only=True)
