@@ -306,12 +306,16 @@ def review_figures(home: Path, truth: Path, date: str) -> dict:
              main AS (SELECT resident_id, arg_max(person_id, n * 1e9 - hash(person_id) % 1000000) AS main FROM c
                       GROUP BY resident_id HAVING count(*) > 1)
         SELECT c.resident_id, c.person_id FROM c JOIN main USING (resident_id) WHERE c.person_id <> main.main""")
+    # a split person is surfaced by an item naming two of its residents, or by an orphan item on one of
+    # them (an orphan item asks the officer to find the record's household-register record)
     split_surfaced = con.execute("""
-        SELECT count(*) FILTER (WHERE EXISTS (
-            SELECT 1 FROM item_residents a JOIN item_residents b ON a.item_id = b.item_id
-            WHERE a.resident_id = s.resident_id AND b.resident_id <> s.resident_id
-              AND b.resident_id IN (SELECT resident_id FROM t WHERE t.person_id = s.person_id))), count(*)
-        FROM splits s""").fetchall()[0]
+        WITH held AS (SELECT DISTINCT person_id, resident_id FROM t WHERE person_id IN (SELECT person_id FROM splits)),
+        seen AS (
+            SELECT DISTINCT a.item_id, h.person_id, a.resident_id FROM item_residents a JOIN held h USING (resident_id)),
+        surfaced AS (
+            SELECT person_id FROM seen GROUP BY item_id, person_id HAVING count(DISTINCT resident_id) >= 2
+            UNION SELECT s.person_id FROM seen s JOIN items i USING (item_id) WHERE i.kind = 'orphan')
+        SELECT count(*) FILTER (WHERE person_id IN (SELECT person_id FROM surfaced)), count(*) FROM splits""").fetchall()[0]
     merge_surfaced = con.execute("""
         SELECT count(*) FILTER (WHERE EXISTS (
             SELECT 1 FROM items i JOIN item_residents r USING (item_id)

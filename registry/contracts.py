@@ -161,7 +161,7 @@ RECORDS = Table("records", _cols(
     "id_number_raw VARCHAR, id_number VARCHAR, id_number_valid BOOLEAN, id_number_form VARCHAR, id_birth_date DATE, "
     "id_sex VARCHAR, "
     "name_raw VARCHAR, name VARCHAR, name_plain VARCHAR, name_pinyin VARCHAR, name_is_pinyin BOOLEAN, surname VARCHAR, "
-    "given_name VARCHAR, former_name VARCHAR, "
+    "given_name VARCHAR, former_name VARCHAR, former_name_pinyin VARCHAR, "
     "sex_raw VARCHAR, sex VARCHAR, birth_date_raw VARCHAR, birth_date DATE, birth_year INTEGER, birth_month INTEGER, "
     "birth_day INTEGER, birth_date_precision VARCHAR, sex_disagrees_id BOOLEAN, birth_disagrees_id BOOLEAN, "
     "ethnicity VARCHAR, "
@@ -182,6 +182,15 @@ CLUSTERS = Table("clusters", _cols("record_uid VARCHAR, cluster_id VARCHAR, clus
 CLUSTER_COMPONENTS = Table("cluster_components", _cols("record_uid VARCHAR, component_id VARCHAR"))
 CLUSTER_DECISIONS = Table("cluster_decisions", _cols("record_uid_l VARCHAR, record_uid_r VARCHAR, same BOOLEAN"))
 CLUSTERS_RECOMPUTED = Table("clusters_recomputed", _cols("record_uid VARCHAR"))
+# the records whose links changed tonight: the night's changes, and those household evidence or a
+# changed name frequency moved with them (clustering and the review queue seed from it)
+LINKS_RECOMPUTED = Table("links_recomputed", _cols("record_uid VARCHAR"))
+# the pairs household evidence adjusted, with the model's own values (registry/linkage/households.py)
+HOUSEHOLD_LINKS = Table("household_links", _cols("record_uid_l VARCHAR, record_uid_r VARCHAR, "
+                                                 "base_match_weight DOUBLE, base_match_probability DOUBLE, "
+                                                 "base_evidence VARCHAR"))
+# the name frequencies tonight's links were scored with (registry/linkage/term_frequencies.py)
+LINKAGE_TERM_FREQUENCIES = Table("linkage_term_frequencies", _cols("column_name VARCHAR, value VARCHAR, tf DOUBLE"))
 
 # --- officers' decisions, loaded for the run (registry/review/decisions.py)
 LINK_DECISIONS = Table("link_decisions", _cols("record_uid_l VARCHAR, record_uid_r VARCHAR, same BOOLEAN, "

@@ -4,13 +4,17 @@
    pairs officers decided "different".
 2. Connected components on integer node ids, where the linkage engine runs (DuckDB SQL:
    backend.connected_components; Spark: Splink's solver).
-3. Components that break a constraint — an officer's cannot-link pair, or two different valid
+3. Components that break a constraint — an officer's cannot-link pair; two different valid
    identity numbers each consistent with its record's sex and birth date (two such numbers are
-   two people: e.g. twins chained together through a third record without a number) — are
-   re-clustered in Python: edges in descending probability, union-find refusing any union that
-   would break a constraint. Only the few offending components go through Python.
+   two people: e.g. twins chained together through a third record without a number); two records
+   of one household register (public security, family planning: one record per person) that the
+   model did not link to each other (two people sharing one number, two twins, chained through a
+   third record) — are re-clustered in Python: edges in descending probability, union-find refusing
+   any union that would break a constraint. Only the few offending components go through Python.
 
-Incremental (an incremental night; registry.incremental's mechanism): a component's clusters are a function of its
+Incremental (an incremental night; registry.incremental's mechanism; the seeds are the night's changes
+and the records whose links the linkage changed with them, `links_recomputed`): a component's clusters
+are a function of its
 records, its edges and the decisions on its pairs alone. So only tonight's components that may differ
 from yesterday's are recomputed: the *region* is every record of yesterday's components holding a
 seed — a changed/removed record, an endpoint of a link or officer decision touching one, an endpoint
@@ -31,7 +35,7 @@ import duckdb
 import pandas as pd
 
 from registry import contracts
-from registry.incremental import Basis, ChangeSet, clear_recomputed, mark_recomputed, splice
+from registry.incremental import Basis, ChangeSet, clear_recomputed, mark_recomputed, recomputed, splice
 from registry.linkage.engines import DuckDBEngine, LinkageEngine
 from registry.linkage.model import MATCH_THRESHOLD
 from registry.night import NightPlan
@@ -40,7 +44,9 @@ from registry.sql import drop_temporaries, table_exists
 _MAX_ITERATIONS = 100
 # What the standing clusters were computed with; another value makes the next call cluster everything.
 BASIS_META_KEY = "clustering_basis"
-ALGORITHM_VERSION = "1"
+ALGORITHM_VERSION = "2"
+# Registers that hold one record per person: two of their records in one cluster must be linked directly.
+REGISTERS = ("public_security", "family_planning")
 
 
 def _decisions(con: duckdb.DuckDBPyConnection) -> None:
@@ -56,7 +62,8 @@ def _edges(con: duckdb.DuckDBPyConnection, threshold: float, region: str | None 
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_nodes AS
         SELECT record_uid, CAST(row_number() OVER (ORDER BY record_uid) AS INTEGER) AS node,
                CASE WHEN id_number_form = 'valid' AND NOT coalesce(birth_disagrees_id, false)
-                         AND NOT coalesce(sex_disagrees_id, false) THEN id_number END AS identity
+                         AND NOT coalesce(sex_disagrees_id, false) THEN id_number END AS identity,
+               CASE WHEN department IN ({_registers()}) THEN department END AS register
         FROM records {scope}""")
     # probability 2.0 marks must-link edges so that they are always united first
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_edges AS
@@ -71,10 +78,25 @@ def _edges(con: duckdb.DuckDBPyConnection, threshold: float, region: str | None 
         GROUP BY ALL""")
 
 
+def _registers() -> str:
+    return ", ".join(f"'{d}'" for d in REGISTERS)
+
+
 def _offending_components(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [r[0] for r in con.execute("""
         SELECT label FROM cl_label JOIN cl_nodes USING (node)
         GROUP BY label HAVING count(DISTINCT identity) > 1
+        UNION
+        (WITH c AS (  -- components holding two records of one register (few): are they all linked directly?
+             SELECT l.label, n.register, count(*) AS k FROM cl_label l JOIN cl_nodes n USING (node)
+             WHERE n.register IS NOT NULL GROUP BY ALL HAVING count(*) >= 2),
+         m AS (SELECT l.node, n.register, l.label FROM cl_label l JOIN cl_nodes n USING (node)
+               WHERE l.label IN (SELECT label FROM c) AND n.register IS NOT NULL)
+         SELECT c.label FROM c LEFT JOIN (
+             SELECT ma.label, ma.register, count(*) AS links FROM cl_edges e
+             JOIN m ma ON ma.node = e.a JOIN m mb ON mb.node = e.b AND mb.register = ma.register
+             GROUP BY ALL) d USING (label, register)
+         WHERE coalesce(d.links, 0) < c.k * (c.k - 1) / 2)
         UNION
         SELECT a.label FROM cl_decisions d
             JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_label a ON a.node = na.node
@@ -85,10 +107,11 @@ def _offending_components(con: duckdb.DuckDBPyConnection) -> list[int]:
 def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFrame:
     """New labels for the nodes of offending components (Python over those components only)."""
     con.execute("CREATE OR REPLACE TEMP TABLE cl_bad AS SELECT unnest(?::INTEGER[]) AS label", [labels])
-    nodes = con.execute("""SELECT n.node, n.identity
+    nodes = con.execute("""SELECT n.node, n.identity, n.register
                             FROM cl_label l JOIN cl_bad USING (label) JOIN cl_nodes n USING (node)""").fetchall()
     edges = con.execute("""SELECT e.a, e.b FROM cl_edges e JOIN cl_label l ON l.node = e.a JOIN cl_bad USING (label)
                            ORDER BY e.p DESC, e.a, e.b""").fetchall()
+    linked = set(edges)
     cannot = con.execute("""SELECT na.node, nb.node FROM cl_decisions d
         JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_nodes nb ON nb.record_uid = d.record_uid_r
         WHERE NOT d.same""").fetchall()
@@ -96,10 +119,17 @@ def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFram
         JOIN cl_nodes na ON na.record_uid = d.record_uid_l JOIN cl_nodes nb ON nb.record_uid = d.record_uid_r
         WHERE d.same""").fetchall()}
 
-    parent = {n: n for n, _ in nodes}
+    parent = {n: n for n, _, _ in nodes}
     # per root: the valid, self-consistent identity numbers held, and members (for cannot-links)
-    held = {n: ({identity} if identity else set()) for n, identity in nodes}
+    held = {n: ({identity} if identity else set()) for n, identity, _ in nodes}
     members = {n: {n} for n in parent}
+    register = {n: reg for n, _, reg in nodes if reg}
+
+    def apart_in_a_register(small: set[int], large: set[int]) -> bool:
+        """Two records of one register, not linked to each other, would share a cluster."""
+        return any(register.get(a) and register.get(a) == register.get(b) and (min(a, b), max(a, b)) not in linked
+                   for a in small for b in large)
+
     forbid: dict[int, set[int]] = {}
     for a, b in cannot:
         if a in parent and b in parent:
@@ -122,6 +152,8 @@ def _recluster(con: duckdb.DuckDBPyConnection, labels: list[int]) -> pd.DataFram
         small, large = (ra, rb) if len(members[ra]) < len(members[rb]) else (rb, ra)
         if any(forbid.get(m, set()) & members[large] for m in members[small]):
             continue  # an officer said these are different people
+        if not officer_says_same and apart_in_a_register(members[small], members[large]):
+            continue  # one register's two records the model kept apart: two people
         parent[small] = large
         members[large] |= members.pop(small)
         held[large] |= held.pop(small)
@@ -138,7 +170,9 @@ def basis(threshold: float) -> Basis:
 def _region(con: duckdb.DuckDBPyConnection, threshold: float, changes: ChangeSet) -> None:
     """The touched set. cl_old_region: records of yesterday's `clusters` to replace (and the removed
     seeds); cl_region: tonight's records to cluster afresh."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_changed AS SELECT DISTINCT record_uid FROM ({changes.uids_sql()})")
+    linked = recomputed(con, contracts.LINKS_RECOMPUTED)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cl_changed AS SELECT DISTINCT record_uid FROM ({changes.uids_sql()})"
+                + (f" UNION {linked}" if linked else ""))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE cl_seeds AS
         SELECT record_uid FROM cl_changed
         UNION

@@ -41,6 +41,17 @@ _ID_CONTRADICTS_HOLDER = ("(coalesce(birth_disagrees_id_l, false) OR coalesce(se
                           " OR coalesce(birth_disagrees_id_r, false) OR coalesce(sex_disagrees_id_r, false))")
 
 
+# Within one household file the same name means the same characters: one clerk typed the file, and
+# twins' names can sound alike (夏凡瑞 / 夏凡睿). Unknown counts as not the same.
+_SAME_NAME = "coalesce(name_plain_l = name_plain_r, false)"
+
+# Both numbers pass GB 11643's check and agree with their holders: two numbers the state issued. The check
+# character catches every single wrong digit and every swap of two adjacent digits, so two such numbers
+# that differ are not one number mistyped.
+_BOTH_ISSUED = ("id_number_form_l IN ('valid', 'converted15') AND id_number_form_r IN ('valid', 'converted15')"
+                f" AND NOT {_ID_CONTRADICTS_HOLDER}")
+
+
 def identity_number() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="id_number",
@@ -54,6 +65,10 @@ def identity_number() -> cl.CustomComparison:
             _level("id_number_l = id_number_r", "exact after 15->18 conversion or same failing number"),
             _level("reg_ascii_mismatches(id_number_l, id_number_r) = 1", "one digit different"),
             _rare("reg_adjacent_swap(id_number_l, id_number_r)", "two adjacent digits swapped", 1e-7),
+            # fixed, not estimated: one person holding two issued numbers (a number re-issued after a
+            # duplicate was found) is rare everywhere; EM on a night without such people would make it
+            # impossible, and twins must never be left uncertain on their numbers alone
+            _level(_BOTH_ISSUED, "two different valid numbers", m_probability=2e-4, fix_m_probability=True),
             # a few dozen records in 100,000 carry such a number: u-sampling may not draw one at all
             # (then Splink leaves a placeholder u of ~0.09), so u is fixed near its rate in the data
             _rare(_ID_CONTRADICTS_HOLDER, "different, one number contradicts its holder", 5e-4),
@@ -65,15 +80,22 @@ def identity_number() -> cl.CustomComparison:
 def name() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="name",
-        comparison_description="name on characters, with term frequencies (张伟 is common)",
+        comparison_description="name on characters and on sound, with the night's term frequencies (张伟 is common)",
         comparison_levels=[
             _null("name_plain_l IS NULL OR name_plain_r IS NULL"),
             _level("name_l = name_r", "exact", tf_adjustment_column="name", tf_adjustment_weight=1.0),
             _rare("name_plain_l = name_plain_r", "equal without separator", 1e-4),
+            # homophones anywhere in the name, names written in pinyin, a rare character typed in pinyin
             _level("name_pinyin_l = name_pinyin_r", "same pinyin (homophone or pinyin-written)",
                    tf_adjustment_column="name_pinyin", tf_adjustment_weight=0.5),
-            _level("former_name_l = name_r OR name_l = former_name_r", "former name"),
-            _level("reg_char_mismatches(name_plain_l, name_plain_r) = 1", "one character different"),
+            # ... where one name holds a character whose reading is unknown (赵𠮷 / 赵Ji)
+            _rare("reg_pinyin_equal(name_pinyin_l, name_pinyin_r)", "same pinyin but for an unknown reading", 1e-5),
+            # the former name (曾用名) of either record is the other's name, in characters or in sound
+            _level("former_name_l = name_r OR name_l = former_name_r OR reg_pinyin_equal(former_name_pinyin_l, "
+                   "name_pinyin_r) OR reg_pinyin_equal(name_pinyin_l, former_name_pinyin_r)", "former name"),
+            _level("reg_char_mismatches(name_plain_l, name_plain_r) = 1"
+                   " OR reg_syllable_mismatches(name_pinyin_l, name_pinyin_r) = 1",
+                   "one character or one syllable different"),
             _else(),
         ],
     )
@@ -150,11 +172,12 @@ def department_household() -> cl.CustomComparison:
         comparison_description="two records of one department: same household means two members (twins!)",
         comparison_levels=[
             _null("department_l IS NULL OR department_r IS NULL"),
-            # fixed, not estimated: EM sees duplicate registrations filed in one household and would
-            # make a shared household evidence FOR a match; but among records that already agree on
-            # surname, birth and address (siblings, twins) a shared household means two members
+            # fixed, not estimated: a household file lists each member once, so two of its records with
+            # different names are two members (siblings, twins) even when surname, birth and address agree
+            _level(f"department_l = department_r AND household_id_l = household_id_r AND NOT ({_SAME_NAME})",
+                   "same department, same household, names differ", m_probability=1e-6, fix_m_probability=True),
             _level("department_l = department_r AND household_id_l = household_id_r",
-                   "same department, same household", m_probability=1e-6, fix_m_probability=True),
+                   "same department, same household (registered twice)"),
             _level(f"department_l = department_r AND department_l IN ({one_record})",
                    "same department (one record per person)"),
             _level("department_l = department_r", "same department (several records per person)"),

@@ -42,6 +42,40 @@ class LinkageFunction:
 _SPARK_BYTE_MISMATCHES = """size(filter(sequence(1, octet_length(a)),
                                 i -> substr(encode(a, 'UTF-8'), i, 1) <> substr(encode(b, 'UTF-8'), i, 1)))"""
 
+# Syllables at which two pinyin strings differ, '?' (an unknown reading) matching any syllable; the two
+# engines pair the syllables with their own list functions. Both split on single spaces alike (empty
+# strings kept), and compare the syllable counts on the spaces first: most pairs stop there.
+_SAME_SYLLABLE_COUNT = {
+    "duckdb": "length({a}) - length(replace({a}, ' ', '')) = length({b}) - length(replace({b}, ' ', ''))",
+    "spark": "char_length({a}) - char_length(replace({a}, ' ', '')) = char_length({b}) - char_length(replace({b}, ' ', ''))",
+}
+_SYLLABLE_MISMATCHES = {
+    "duckdb": """len(list_filter(list_zip(string_split({a}, ' '), string_split({b}, ' ')),
+                                 lambda p: p[1] <> p[2] AND p[1] <> '?' AND p[2] <> '?'))""",
+    "spark": """size(filter(zip_with(split({a}, ' '), split({b}, ' '),
+                                     (x, y) -> x <> y AND x <> '?' AND y <> '?'), v -> v))""",
+}
+
+
+def _syllables(engine: str, a: str = "a", b: str = "b") -> tuple[str, str]:
+    return _SAME_SYLLABLE_COUNT[engine].format(a=a, b=b), _SYLLABLE_MISMATCHES[engine].format(a=a, b=b)
+
+
+def _pinyin_equal(engine: str) -> str:
+    same_count, mismatches = _syllables(engine)
+    return f"""CASE WHEN a IS NULL OR b IS NULL THEN NULL
+                    WHEN a = b THEN TRUE
+                    WHEN instr(a, '?') = 0 AND instr(b, '?') = 0 THEN FALSE
+                    WHEN NOT ({same_count}) THEN FALSE
+                    ELSE {mismatches} = 0 END"""
+
+
+def _syllable_mismatches(engine: str) -> str:
+    same_count, mismatches = _syllables(engine)
+    return f"""CASE WHEN a IS NULL OR b IS NULL OR NOT ({same_count}) THEN NULL
+                    ELSE {mismatches} END"""
+
+
 FUNCTIONS: tuple[LinkageFunction, ...] = (
     LinkageFunction(
         "reg_char_mismatches", "a STRING, b STRING", "INT",
@@ -91,6 +125,22 @@ FUNCTIONS: tuple[LinkageFunction, ...] = (
         doc="Months since year 0 for a (year, month) birth: compares day- and month-precision dates.",
         duckdb="y * 12 + m",
         spark="y * 12 + m",
+    ),
+    LinkageFunction(
+        "reg_syllable_mismatches", "a STRING, b STRING", "INT",
+        doc="Number of syllables at which two pinyin strings (syllables separated by single spaces) of the same "
+            "syllable count differ, '?' (a character whose reading the standardisation does not know) matching "
+            "any syllable; NULL when the counts differ. 'li ming hua' / 'li min hua' -> 1.",
+        duckdb=_syllable_mismatches("duckdb"),
+        spark=_syllable_mismatches("spark"),
+    ),
+    LinkageFunction(
+        "reg_pinyin_equal", "a STRING, b STRING", "BOOLEAN",
+        doc="Two names' pinyin equal syllable by syllable, where '?' equals any syllable: 'zhao ?' and "
+            "'zhao ji' (the same name typed 赵Ji, 𠮷 having no known reading) agree. FALSE when the syllable "
+            "counts differ.",
+        duckdb=_pinyin_equal("duckdb"),
+        spark=_pinyin_equal("spark"),
     ),
 )
 

@@ -20,7 +20,7 @@ MODEL_PATH = package_file("linkage", "model", "model.json")
 # Columns of `records` the model reads (the rest of `records` never enters Splink).
 MODEL_COLUMNS = (
     "record_uid", "department", "id_number", "id_number_form", "sex_disagrees_id", "birth_disagrees_id",
-    "name", "name_plain", "name_pinyin", "surname", "given_name", "former_name",
+    "name", "name_plain", "name_pinyin", "surname", "given_name", "former_name", "former_name_pinyin",
     "sex", "birth_date", "birth_year", "birth_month", "birth_day", "birth_date_precision",
     "phone", "household_id",
     "hukou_address", "hukou_district", "hukou_street", "hukou_community",

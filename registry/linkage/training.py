@@ -38,23 +38,35 @@ _PRIOR_RULES = ("l.id_number = r.id_number AND l.name_plain = r.name_plain",
                 "l.id_number = r.id_number AND l.birth_date = r.birth_date")
 _PRIOR_RECALL = 0.8
 
-# Term frequencies are frozen with the model (computed once from the training records), so a full
-# rebuild and an incremental run score a pair identically, and kept links never go stale. Only
-# values seen at least this often are stored; a value not in the table gets no adjustment.
-TF_COLUMNS = ("name", "name_pinyin")
-TF_MIN_COUNT = 3
-
-
 # No level is believed to be (almost) impossible for the same person: departments' data has errors
 # at a rate EM cannot see in a clean night (a changed phone, a moved address). Without a floor EM
 # can give a single disagreement a weight of -100, which no other evidence can outweigh.
 M_FLOOR = 1e-3
 
 
+# Levels that say more the more they agree: a more specific agreement never weighs less than a looser one
+# (comparison -> labels, most specific first). EM on one generator's nights can leave a looser level
+# heavier (if that generator's addresses never disagree within a street, say); on another district's
+# data that order would be wrong, so it is enforced.
+MONOTONE: dict[str, tuple[str, ...]] = {
+    "address": ("same address", "same building and room (unit or community left out)", "same community",
+                "same street", "same district"),
+    "birth_date": ("exact", "same year and month (one side month only)", "within a year"),
+    "name": ("exact", "same pinyin (homophone or pinyin-written)", "one character or one syllable different"),
+}
+
+
+def _levels_with_m(comparison: dict) -> list[dict]:
+    return [lvl for lvl in comparison["comparison_levels"] if not lvl.get("is_null_level")]
+
+
 def _floor_m_probabilities(model: dict[str, Any]) -> dict[str, Any]:
     for comparison in model["comparisons"]:
-        levels = [lvl for lvl in comparison["comparison_levels"]
-                  if not lvl.get("is_null_level") and isinstance(lvl.get("m_probability"), (int, float))]
+        levels = _levels_with_m(comparison)
+        for lvl in levels:       # a level EM never saw keeps Splink's default; give it the floor instead
+            if not isinstance(lvl.get("m_probability"), (int, float)):
+                lvl["m_probability"] = M_FLOOR
+        _monotone(comparison)
         fixed = sum(lvl["m_probability"] for lvl in levels if lvl.get("fix_m_probability"))
         free = [lvl for lvl in levels if not lvl.get("fix_m_probability")]  # fixed: domain knowledge
         floored = [max(lvl["m_probability"], M_FLOOR) for lvl in free]
@@ -76,6 +88,21 @@ def _in_duckdb_dialect(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def _monotone(comparison: dict) -> None:
+    """Raise m of a more specific level until its Bayes factor is at least the next looser level's
+    (the caller renormalises: that scales every factor alike, the order stays)."""
+    chain = MONOTONE.get(comparison["output_column_name"])
+    if not chain:
+        return
+    by_label = {lvl["label_for_charts"]: lvl for lvl in _levels_with_m(comparison)}
+    levels = [by_label[label] for label in chain if label in by_label]
+    for specific, looser in zip(reversed(levels[:-1]), reversed(levels[1:])):
+        if specific.get("fix_m_probability") or not specific.get("u_probability") or not looser.get("u_probability"):
+            continue
+        bf_looser = max(looser["m_probability"], M_FLOOR) / looser["u_probability"]
+        specific["m_probability"] = max(specific["m_probability"], bf_looser * specific["u_probability"])
+
+
 def _rounded(model: dict[str, Any], digits: int = 12) -> dict[str, Any]:
     """Round m and u to 12 significant digits: DuckDB's multi-threaded sums differ in the last bits from run
     to run, and a retrain on the same data with the same seed must give the same model (and version)."""
@@ -89,8 +116,9 @@ def _rounded(model: dict[str, Any], digits: int = 12) -> dict[str, Any]:
 
 
 def _model_version(model: dict[str, Any]) -> str:
-    """A short hash of the model's content (its parameters and settings, not the metadata)."""
+    """A short hash of the model's content (its parameters, settings and household model, not the metadata)."""
     body = {k: v for k, v in model.items() if k not in ("linker_uid", "registry_model")}
+    body["household"] = model.get("registry_model", {}).get("household")
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
 
 
@@ -104,12 +132,9 @@ class TrainedModel:
     def version(self) -> str:
         return self.model.get("registry_model", {}).get("version") or _model_version(self.model)
 
-    def term_frequencies(self, column: str) -> pd.DataFrame | None:
-        """The frozen (value, tf_<column>) table, or None if the model has none."""
-        frozen = self.model.get("registry_model", {}).get("term_frequencies", {}).get(column)
-        if frozen is None:
-            return None
-        return pd.DataFrame({column: list(frozen), f"tf_{column}": list(frozen.values())})
+    def household_parameters(self) -> dict | None:
+        """The household model (households.estimate_parameters), None for a model trained without it."""
+        return self.model.get("registry_model", {}).get("household")
 
     def prior_match_weight(self) -> float:
         """log2 of the prior odds that two random records are the same person."""
@@ -185,14 +210,18 @@ def model_input(con: duckdb.DuckDBPyConnection, source: str = "records", name: s
 def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pairs: float = 2e7,
                 max_em_pairs: float = 5e6, engine: LinkageEngine | None = None) -> TrainedModel:
     """Estimate the model on the current `records`: prior from deterministic rules, u by random
-    sampling (seeded), m by EM over several blocking rules (deterministic hash sampling).
+    sampling (seeded), m by EM over several blocking rules (deterministic hash sampling), the
+    household model from the records' households (households.estimate_parameters).
     engine: where Splink trains (default: DuckDB, on `con`). The samples are the engine's own, so a
     model trained on Spark is close to, not equal to, one trained on DuckDB; it is saved in DuckDB's
     dialect either way, so every engine reads it."""
+    from registry.linkage import households, term_frequencies
+
     engine = engine or DuckDBEngine(con)
     db = engine.api()
     sdf = engine.register(db, model_input(con))
     linker = Linker(sdf, settings(), log_level=logging.WARNING)
+    term_frequencies.register(engine, db, linker, term_frequencies.compute(con))
     linker.training.estimate_probability_two_random_records_match(list(_PRIOR_RULES), recall=_PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     for rule in _EM_RULES:
@@ -201,19 +230,7 @@ def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pair
     model = _floor_m_probabilities(_in_duckdb_dialect(linker.misc.save_model_to_json()))
     n_records = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
     model["registry_model"] = {"seed": seed, "trained_on_records": n_records,
-                               "max_u_pairs": max_u_pairs, "max_em_pairs": max_em_pairs}
-    return freeze_term_frequencies(con, TrainedModel(model))
-
-
-def freeze_term_frequencies(con: duckdb.DuckDBPyConnection, model: TrainedModel) -> TrainedModel:
-    """Store the term frequencies of `records` (Splink's formula) in the model; sets its version."""
-    frozen = {}
-    for col in TF_COLUMNS:
-        rows = con.execute(f"""
-            SELECT {col}, count(*) / (SELECT count({col}) FROM records)::DOUBLE AS tf FROM records
-            WHERE {col} IS NOT NULL GROUP BY {col} HAVING count(*) >= {TF_MIN_COUNT} ORDER BY {col}""").fetchall()
-        frozen[col] = {value: round(tf, 10) for value, tf in rows}
-    meta = model.model.setdefault("registry_model", {})
-    meta["term_frequencies"] = frozen
-    meta["version"] = _model_version({**model.model, "term_frequencies": frozen})
-    return model
+                               "max_u_pairs": max_u_pairs, "max_em_pairs": max_em_pairs,
+                               "household": households.estimate_parameters(con)}
+    model["registry_model"]["version"] = _model_version(model)
+    return TrainedModel(model)

@@ -2,7 +2,7 @@
 their items read (registry.incremental's touched set for the queue).
 
 Affected: survivorship's `residents_recomputed`, tonight's `resident_events`, the residents of
-tonight's change set, of orphans linked to (or last shown beside) a changed household record, and of
+tonight's change set and of the records whose links changed with it (`links_recomputed`), of orphans linked to (or last shown beside) a changed household record, and of
 link decisions changed since last night's queue; then everyone named by a stale item of last night.
 """
 
@@ -29,7 +29,10 @@ def affected(con: duckdb.DuckDBPyConnection, night: NightPlan, lo: float, hi: fl
     resurvived = recomputed(con, contracts.RESIDENTS_RECOMPUTED)
     if not (night.changes.exists(con) and resurvived):
         return False
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_changed AS SELECT DISTINCT record_uid FROM ({night.changes.uids_sql()})")
+    # the night's changed records, and those whose links the linkage changed with them (household evidence)
+    linked = recomputed(con, contracts.LINKS_RECOMPUTED)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rq_changed AS SELECT DISTINCT record_uid FROM ({night.changes.uids_sql()})"
+                + (f" UNION {linked}" if linked else ""))
     # Records whose items may read changed inputs while their residents did not change:
     sources = [
         "SELECT record_uid FROM _rq_changed",

@@ -6,6 +6,7 @@ import unicodedata
 
 _DIFF_MARK = "≠"
 _KEY_FIELDS = ("record_uid", "department", "source_record_id", "component")  # differ by nature: not marked
+_LONG = 60  # display columns of a waterfall level that is a sentence
 
 
 def _width(text: str) -> int:
@@ -44,12 +45,19 @@ def waterfall_lines(waterfall: list[dict]) -> list[str]:
     if not waterfall:
         return []
     comp_w = max(_width(str(w.get("comparison", ""))) for w in waterfall)
-    level_w = max(_width(str(w.get("level", ""))) for w in waterfall)
+    # a level in a sentence (household evidence) goes under its line, so the weights stay in one column
+    level_w = max([_width(str(w.get("level", ""))) for w in waterfall if _width(str(w.get("level", ""))) <= _LONG]
+                  or [0])
     lines = []
     for w in waterfall:
         weight = w.get("match_weight")
         weight_text = f"{weight:+.2f}" if isinstance(weight, (int, float)) else "   ?"
-        lines.append(f"  {_pad(str(w.get('comparison', '')), comp_w)}  {_pad(str(w.get('level', '')), level_w)}  {weight_text}")
+        level = str(w.get("level", ""))
+        if _width(level) > _LONG:
+            lines.append(f"  {_pad(str(w.get('comparison', '')), comp_w)}  {_pad('', level_w)}  {weight_text}")
+            lines.append(f"  {_pad('', comp_w)}    {level}")
+        else:
+            lines.append(f"  {_pad(str(w.get('comparison', '')), comp_w)}  {_pad(level, level_w)}  {weight_text}")
     total = sum(w["match_weight"] for w in waterfall if isinstance(w.get("match_weight"), (int, float)))
     lines.append(f"  {_pad('total', comp_w)}  {_pad('', level_w)}  {total:+.2f}")
     return lines

@@ -20,7 +20,7 @@ RECORD_CARD_FIELDS: tuple[str, ...] = (
 # Other record columns the items read (identity groups, hashes, places).
 RECORD_INPUT_FIELDS: tuple[str, ...] = (
     "record_hash", "id_number_valid", "current_street", "current_community", "hukou_street", "hukou_community",
-    "id_birth_date",
+    "id_birth_date", "birth_disagrees_id", "sex_disagrees_id",
 )
 # The columns of every kind's item table.
 ITEM_COLUMNS = "item_id, kind, priority, resident_id, summary, subject, evidence, evidence_hash"
@@ -70,11 +70,19 @@ def in_sql(con: duckdb.DuckDBPyConnection, column: str, table: str, key: str, ma
 
 def identity_groups(con: duckdb.DuckDBPyConnection, src: Inputs) -> None:
     """Temp table `_rq_idgroups`: per valid identity number and resident, its records (read by the
-    identity conflicts, and by the conflicts, which leave two valid numbers in one resident to them)."""
+    identity conflicts, and by the conflicts, which leave two valid numbers in one resident to them).
+    Numbers contradicting their holder are left out (_holder_agrees)."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_idgroups AS
         SELECT r.id_number, x.resident_id, min(r.record_uid) AS rep, list(r.record_uid ORDER BY r.record_uid) AS recs,
                string_agg(r.record_uid || ':' || coalesce(r.record_hash, ''), ',' ORDER BY r.record_uid) AS hashes
         FROM {src.records} r JOIN _rq_xw x USING (record_uid)
-        WHERE r.id_number_valid AND r.id_number IS NOT NULL
+        WHERE r.id_number_valid AND r.id_number IS NOT NULL {_holder_agrees('r', src.record_columns)}
         GROUP BY r.id_number, x.resident_id""")
+
+
+def _holder_agrees(alias: str, columns: frozenset[str] | set[str]) -> str:
+    """A number that contradicts its own record's sex or birth date is not that person's (a dependant
+    filed under the head's number): it says nothing about who holds which number."""
+    return "".join(f" AND NOT coalesce({alias}.{c}, false)" for c in ("birth_disagrees_id", "sex_disagrees_id")
+                   if c in columns)

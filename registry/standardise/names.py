@@ -6,17 +6,20 @@ and runs of latin letters — and is applied to whole columns in SQL through two
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 import unicodedata
+from pathlib import Path
 
 import duckdb
 
 from registry.standardise.lookups import char_lookup_sql, char_lookup_tables_sql, temp_table
 from registry.standardise.text import without_controls_sql
 
-# Minority-name separators as typed: middle dot, bullet, full stop, katakana middle dot, and friends.
-SEPARATORS = "·•.・．‧∙⋅･"
+# Minority-name separators as typed: middle dot, bullet, full stop, katakana middle dot, and friends;
+# hyphens and dashes too (张-伟, ZHANG-Wei), which forms put between surname and given name.
+SEPARATORS = "·•.・．‧∙⋅･\\-‐‑–—_"
 
 COMPOUND_SURNAMES: tuple[str, ...] = (
     "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "尉迟", "万俟", "长孙", "宇文", "司徒",
@@ -24,9 +27,24 @@ COMPOUND_SURNAMES: tuple[str, ...] = (
     "闻人", "钟离", "赫连", "拓跋", "第五", "鲜于", "闾丘", "东郭", "公羊", "濮阳", "淳于", "单于", "仲孙",
 )
 
-# Old variant forms (异体字) still typed in names that neither OpenCC t2s nor hk2s maps.
-VARIANTS: dict[str, str] = {"淸": "清", "眞": "真", "靑": "青", "敎": "教", "姫": "姬", "兪": "俞", "増": "增",
-                            "偸": "偷", "虛": "虚", "呉": "吴", "黒": "黑", "緖": "绪", "祿": "禄"}
+# Old, vulgar and Japanese variant forms (异体字) still typed in names that OpenCC's tables leave alone
+# (name_variants.csv); Japanese forms outside GB 2312 also go through OpenCC's jp2t.
+VARIANTS_FILE = Path(__file__).with_name("name_variants.csv")
+
+
+@functools.lru_cache(maxsize=1)
+def variants() -> dict[str, str]:
+    with open(VARIANTS_FILE, encoding="utf-8", newline="") as f:
+        return {r["variant"]: r["standard"] for r in csv.DictReader(f) if r["variant"] != r["standard"]}
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+        return True
+    except UnicodeEncodeError:
+        return False
+
 
 # Readings of characters as surnames where the everyday reading differs (polyphonic surnames).
 SURNAME_READINGS: dict[str, str] = {
@@ -58,8 +76,13 @@ def syllables() -> frozenset[str]:
     return frozenset(out)
 
 
+# How ü is written where a keyboard or a passport has no ü: 吕 is lü, lv or (passports since 2012) lyu.
+SYLLABLE_SPELLINGS = {"lyu": "lv", "nyu": "nv", "lyue": "lve", "nyue": "nve", "lue": "lve", "nue": "nve"}
+
+
 def segment_pinyin(text: str) -> str:
-    """'ZhangWei' -> 'zhang wei': fewest syllables that spell the run; the lower-cased run if none does."""
+    """'ZhangWei' -> 'zhang wei', 'LYU Wei' -> 'lv wei': fewest syllables that spell the run; the
+    lower-cased run if none does."""
     s = text.lower().replace("ü", "v")
     sy = syllables()
     n = len(s)
@@ -69,8 +92,9 @@ def segment_pinyin(text: str) -> str:
         if best[i] is None:
             continue
         for j in range(i + 1, min(n, i + 6) + 1):
-            if s[i:j] in sy and (best[j] is None or len(best[i]) + 1 < len(best[j])):
-                best[j] = best[i] + [s[i:j]]
+            part = SYLLABLE_SPELLINGS.get(s[i:j], s[i:j])
+            if part in sy and (best[j] is None or len(best[i]) + 1 < len(best[j])):
+                best[j] = best[i] + [part]
     return " ".join(best[n]) if best[n] is not None else s
 
 
@@ -79,8 +103,8 @@ def segment_pinyin(text: str) -> str:
 def clean_sql(raw: str) -> str:
     """Control characters removed (registry.standardise.text); full-width latin made ASCII; spaces next to a Chinese character removed, other runs of spaces
     collapsed to one (so 'ZHANG  Wei' keeps one); every separator written as '·'."""
-    fw_from = "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ"
-    fw_to = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    fw_from = "ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚüÜ"
+    fw_to = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzvV"
     s = f"translate(trim({without_controls_sql(raw)}, ' \t\u3000'), '{fw_from}', '{fw_to}')"
     s = f"regexp_replace({s}, '[\\s\\x{{3000}}\\x{{00A0}}]+', ' ', 'g')"
     s = f"regexp_replace({s}, ' ?([^\\x00-\\x7F]) ?', '\\1', 'g')"
@@ -93,23 +117,33 @@ _PLAIN = "replace(replace({0}, '·', ''), ' ', '')"
 
 
 def _simplified_table(tokens: list[str]) -> list[tuple[str, str]]:
-    """(token, simplified) for distinct tokens: a latin run is kept, a character goes through OpenCC t2s."""
+    """(token, simplified) for distinct tokens: a latin run is kept, a character goes through OpenCC t2s,
+    then hk2s, then (a character outside GB 2312 only: 芸 and 予 are Chinese characters too) jp2t + t2s,
+    then the variant table."""
     import opencc
 
-    t2s, hk2s = opencc.OpenCC("t2s"), opencc.OpenCC("hk2s")
+    t2s, hk2s, jp2t = opencc.OpenCC("t2s"), opencc.OpenCC("hk2s"), opencc.OpenCC("jp2t")
+    table = variants()
 
     def simplified(ch: str) -> str:
         ch = unicodedata.normalize("NFKC", ch)  # CJK compatibility ideographs -> the unified character
         out = t2s.convert(ch)
         if out == ch:
             out = hk2s.convert(ch)  # variant forms t2s leaves alone (衞 -> 卫)
-        return VARIANTS.get(out, out)
+        if out == ch and len(ch) == 1 and not _in_gb2312(ch):
+            out = t2s.convert(jp2t.convert(ch))  # Japanese forms (徳 -> 德, 広 -> 广)
+        return table.get(out, out)
 
     return [(t, t if re.fullmatch(r"[A-Za-z]+", t) else simplified(t)) for t in tokens]
 
 
+UNKNOWN_READING = "?"
+
+
 def _pinyin_table(tokens: list[str]) -> list[tuple[str, str]]:
-    """(token, toneless pinyin) for distinct simplified tokens; '' for separators and non-Chinese signs."""
+    """(token, toneless pinyin) for distinct simplified tokens; '' for separators and non-Chinese signs,
+    '?' for a Chinese character whose reading pypinyin does not know (a rare one: 𠮷), so that the name
+    keeps its syllable count and the comparisons can match that syllable with anything."""
     from pypinyin import Style, lazy_pinyin
 
     rows = []
@@ -121,7 +155,11 @@ def _pinyin_table(tokens: list[str]) -> list[tuple[str, str]]:
         else:
             py = lazy_pinyin(tok, style=Style.NORMAL, errors="ignore", v_to_u=False)
             py = py[0].lower() if py else ""
-            rows.append((tok, py if re.fullmatch(r"[a-z]+", py) else ""))
+            if re.fullmatch(r"[a-z]+", py):
+                rows.append((tok, py))
+            else:
+                ideograph = len(tok) == 1 and unicodedata.category(tok) == "Lo" and "CJK" in unicodedata.name(tok, "")
+                rows.append((tok, UNKNOWN_READING if ideograph else ""))
     return rows
 
 

@@ -149,7 +149,7 @@ def records_select(source: str, names: str, address_lookup: str) -> str:
             AS id_number_valid,
         s.id_number_form, {id_birth} AS id_birth_date, {id_numbers.sex_sql('s.id_number')} AS id_sex,
         s.name_raw, n.name, n.name_plain, n.name_pinyin, n.name_is_pinyin, n.surname, n.given_name,
-        fn.name AS former_name,
+        fn.name AS former_name, fn.name_pinyin AS former_name_pinyin,
         s.sex_raw, {sex} AS sex,
         s.birth_date_raw, CASE WHEN s.birth_status = 'day' THEN s.birth_date END AS birth_date,
         CASE WHEN s.birth_status IN ('day', 'month') THEN CAST(s.birth_parts[1] AS INTEGER) END AS birth_year,

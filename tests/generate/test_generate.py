@@ -325,3 +325,51 @@ def test_command_defaults_to_home_landing(tmp_path, monkeypatch):
     assert command.run(p.parse_args(["--people", "300", "--date", DATE, "--home", str(tmp_path / "h"), "--seed", "1"])) == 0
     assert (tmp_path / "h" / "landing" / DATE / "labour" / data_file_name(LABOUR, DATE)).exists()
     assert (tmp_path / "h" / "truth" / f"{DATE}.csv").exists()
+
+
+def test_each_seed_is_its_own_district():
+    from registry.generate import rates
+
+    a, b = rates.factors(1), rates.factors(2)
+    assert a != b and a == rates.factors(1)
+    assert all(rates.SPREAD[0] <= f <= rates.SPREAD[1] for f in a.values())
+    assert all(a[k] == 1.0 for k in rates.FIXED)
+    base = rates.rate("name_homophone_typo", CIVIL_AFFAIRS)
+    with rates.varied(1):
+        assert rates.rate("name_homophone_typo", CIVIL_AFFAIRS) == pytest.approx(base * a["name_homophone_typo"])
+    assert rates.rate("name_homophone_typo", CIVIL_AFFAIRS) == base
+
+
+def test_truth_lists_what_each_record_went_through(nights):
+    root, first, _, rows = nights
+    truth = pd.read_csv(first.truth_path, dtype=str, keep_default_na=False)
+    tags = Counter(t for s in truth["irregularities"] for t in s.split(";") if t)
+    for tag in ("no_id", "child_no_id", "id_typo", "homophone", "traditional", "spaces", "pinyin", "twin",
+                "shared_id", "former_name", "address_outdated"):
+        assert tags[tag] >= 1, (tag, tags)
+    keyed = truth.set_index(["department", "source_record_id"])
+    fp = {r["个案编号"]: r for r in rows[FAMILY_PLANNING][0]}
+    children = [k for k, r in fp.items() if r["家庭角色"] == "子女" and not r["身份证号"]]
+    assert children and all("no_id" in keyed.loc[(FAMILY_PLANNING, k), "irregularities"] for k in children)
+    # a record delivered under the person's former name: public security lists it as 曾用名
+    ps_former = {r["曾用名"] for r in rows[PUBLIC_SECURITY][0] if r["曾用名"]}
+    former = truth[truth["irregularities"].str.contains("former_name") & (truth.department != PUBLIC_SECURITY)]
+    names = {d: {r[RECORD_KEYS[d]]: r[NAME_FIELD[d] if d != LABOUR else "XM"] for r in rows[d][0]}
+             for d in (FAMILY_PLANNING, CIVIL_AFFAIRS, LABOUR)}
+    assert len(former) and sum(names[d].get(k) in ps_former for d, k in zip(former.department, former.source_record_id)) > 0
+
+
+def test_hard_cases_of_the_field(nights):
+    root, _, _, rows = nights
+    pairs = [(v, c) for v, c, _ in _pairs(root, NAME_FIELD) if v is not None]
+    from registry.generate.vocab import vocabulary
+    variants = set(vocabulary().variant_forms.values())
+    assert any(set(v) & variants for v, _ in pairs)                                   # 徳 淸 髙 ...
+    assert any(len(v) == len(c) >= 3 and v[0] == c[0] and v[-1] == c[-1] and v != c for v, c in pairs)  # middle
+    assert any(re.search(r"[\u4e00-\u9fff][\u3000\t·\-]", v) and "·" not in c for v, c in pairs)
+    ps = pd.DataFrame(rows[PUBLIC_SECURITY][0])
+    shared = ps[ps["公民身份号码"].duplicated(keep=False) & is_valid(ps["公民身份号码"].tolist())]
+    assert shared.groupby("公民身份号码")["姓名"].nunique().max() >= 2                  # 重号: two people, one number
+    twins = ps[ps["与户主关系"].isin(["子", "女"])].groupby(["户号", "出生日期"]).filter(lambda g: len(g) >= 2)
+    given = twins.groupby(["户号", "出生日期"])["姓名"].agg(list)
+    assert any(len(n[0]) == len(n[1]) == 3 and n[0][:2] == n[1][:2] for n in given)   # 明轩 / 明哲

@@ -31,6 +31,9 @@ STRING_PAIRS = [
     ("440306197812170514", "440306197821170514"), ("440306197812170514", "440306197812170541"),
     ("440306197812170514", "440306197812170599"), ("44030619781217051X", "44030619781217051x"),
     ("440306781217051", "440306197812170514"), ("𠀀𠀁", "𠀁𠀀"),
+    # pinyin, syllables separated by spaces, '?' for an unknown reading
+    ("li ming hua", "li min hua"), ("zhao ?", "zhao ji"), ("zhao ?", "zhao ji hua"), ("? ?", "ou yang"),
+    ("li  ming", "li ? ming"), ("li ", "li ?"), ("lv xiao", "lv xiao"), ("zhang wei", "wei zhang"),
 ]
 NUMBER_PAIRS = [(1990, 1), (2026, 12), (None, 5), (1990, None), (0, 0)]
 
@@ -62,6 +65,12 @@ def test_each_linkage_function_answers_alike_on_both_engines(spark_session, func
     assert on_duckdb == on_spark, [(p, d, s) for p, d, s in zip(pairs, on_duckdb, on_spark) if d != s]
 
 
+def test_pinyin_functions_let_an_unknown_reading_match_any_syllable_on_both_engines(spark_session):
+    pairs = [("li ming hua", "li min hua"), ("zhao ?", "zhao ji"), ("zhao ?", "zhao ji hua"), ("zhang wei", "wei zhang")]
+    assert _both(spark_session, BY_NAME["reg_syllable_mismatches"], pairs) == ([1, 0, None, 2],) * 2
+    assert _both(spark_session, BY_NAME["reg_pinyin_equal"], pairs) == ([False, True, False, False],) * 2
+
+
 def test_character_functions_count_hanzi_as_one_character_on_both_engines(spark_session):
     on_duckdb, on_spark = _both(spark_session, BY_NAME["reg_char_mismatches"],
                                 [("张伟明", "张玮明"), ("欧阳娜娜", "欧阳娜"), ("张三李", "张李三")])
@@ -81,7 +90,8 @@ def test_comparisons_call_only_built_ins_and_the_declared_linkage_functions():
     for dialect in ("duckdb", "spark"):
         called = set().union(*(_functions_called(sql, dialect) for sql in conditions))
         assert called <= set(BY_NAME), called - set(BY_NAME)
-    assert {"reg_char_mismatches", "reg_ascii_mismatches", "reg_adjacent_swap", "reg_birth_months"} <= set(BY_NAME)
+    assert {"reg_char_mismatches", "reg_ascii_mismatches", "reg_adjacent_swap", "reg_birth_months",
+            "reg_syllable_mismatches", "reg_pinyin_equal"} <= set(BY_NAME)
 
 
 @pytest.fixture(scope="module")

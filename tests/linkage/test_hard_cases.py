@@ -1,5 +1,7 @@
 """The cases the linkage must get right, each built from crafted `records` rows."""
 
+from registry.linkage import UNCERTAIN_BAND
+
 from .records_factory import id_number, record
 
 ADDR = "福田区/华强北街道/福强社区/红荔路220号27栋4单元2507"
@@ -96,3 +98,57 @@ def test_officers_cannot_link_and_must_link_are_honoured(link):
                               ("labour:LD0000900042", "public_security:GA0000900041", True)])
     assert not together(c, "public_security:GA0000900041", "labour:LD0000900041")
     assert together(c, "public_security:GA0000900041", "labour:LD0000900042")
+
+
+def test_twins_with_two_valid_numbers_are_never_left_uncertain(link):
+    """Surname, birth date, address, sex agree; the numbers are both valid and different: two people."""
+    a_id, b_id = id_number("440304", "2001-09-09", "113"), id_number("440304", "2001-09-09", "135")
+    rows = [
+        record("public_security", "GA0000900051", name="周子豪", id_number=a_id, birth="2001-09-09", sex="1",
+               household_id="H951", hukou_address=ADDR),
+        record("labour", "LD0000900052", name="周子杰", id_number=b_id, birth="2001-09-09", sex="1",
+               current_address=ADDR, phone="13700000001"),
+    ]
+    link(rows)
+    p = link.con.execute("SELECT max(match_probability) FROM links WHERE record_uid_l = 'labour:LD0000900052' "
+                         "AND record_uid_r = 'public_security:GA0000900051'").fetchone()[0]
+    assert p is None or p < UNCERTAIN_BAND[0]
+
+
+def test_one_number_issued_to_two_people_keeps_them_apart(link):
+    """重号: two registered people hold one valid number; the labour office knows one of them by name."""
+    shared = id_number("450103", "1975-03-22", "566")
+    rows = [
+        record("public_security", "GA0000900061", name="孙文平", id_number=shared, birth="1975-03-22", sex="2",
+               household_id="H961", hukou_address=ADDR),
+        record("public_security", "GA0000900062", name="宋红", id_number=shared, birth="1975-03-22", sex="2",
+               household_id="H962", hukou_address=OTHER_ADDR),
+        record("labour", "LD0000900062", name="宋红", id_number=shared, birth="1975-03-22", sex="2",
+               current_address=OTHER_ADDR),
+    ]
+    c = link(rows)
+    assert not together(c, "public_security:GA0000900061", "public_security:GA0000900062")
+    assert together(c, "public_security:GA0000900062", "labour:LD0000900062")
+
+
+def test_names_on_every_axis(link):
+    """A homophone in the middle of the name, a character of unknown reading typed in pinyin, a former
+    name used by the other office (either way round): each still the same person."""
+    own = id_number("440304", "1990-02-14", "071")
+    rows = [
+        record("public_security", "GA0000900071", name="李明华", pinyin="li ming hua", birth="1990-02-14", sex="1",
+               id_number=own, household_id="H971", hukou_address=ADDR, former_name="李小明",
+               former_name_pinyin="li xiao ming"),
+        record("labour", "LD0000900071", name="李鸣华", pinyin="li ming hua", birth="1990-02-14", sex="1",
+               current_address=OTHER_ADDR),                                  # 明 -> 鸣, no number
+        record("civil_affairs", "MZ0000900071", name="李小明", pinyin="li xiao ming", birth="1990-02-14", sex="1",
+               current_address=OTHER_ADDR),                                  # the old name, no number
+        record("public_security", "GA0000900081", name="赵𠮷", pinyin="zhao ?", birth="1988-06-30", sex="2",
+               id_number=id_number("440304", "1988-06-30", "082"), household_id="H981", hukou_address=ADDR,
+               current_address=ADDR),
+        record("labour", "LD0000900081", name="赵Ji", pinyin="zhao ji", birth="1988-06-30", sex="2",
+               current_address=ADDR),
+    ]
+    c = link(rows)
+    assert together(c, "public_security:GA0000900071", "labour:LD0000900071", "civil_affairs:MZ0000900071")
+    assert together(c, "public_security:GA0000900081", "labour:LD0000900081")

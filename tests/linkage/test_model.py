@@ -16,9 +16,18 @@ def test_committed_model_is_versioned_and_its_weights_make_sense(tmp_path):
     assert len(model.version) == 12
     p = model.parameters().set_index(["comparison", "level"]).match_weight
     assert p["id_number", "exact, valid"] > 10 > 0 > p["id_number", "different"]
-    assert p["name", "exact"] > p["name", "one character different"]
+    assert p["name", "exact"] > p["name", "one character or one syllable different"]
     assert p["birth_date", "exact"] > p["birth_date", "within a year"]
-    assert p["department_household", "same department, same household"] < 0   # twins, siblings
+    assert p["department_household", "same department, same household, names differ"] < 0   # twins, siblings
+    # two numbers the state issued, and different: twins are never left uncertain on their numbers alone
+    assert p["id_number", "two different valid numbers"] < -10
+    # a more specific agreement never weighs less than a looser one
+    address = ["same address", "same building and room (unit or community left out)", "same community",
+               "same street", "same district"]
+    assert all(p["address", a] >= p["address", b] - 1e-9 for a, b in zip(address, address[1:]))
+    household = model.household_parameters()["levels"]
+    assert household["name"]["same"][0] > household["name"]["same"][1]       # one person agrees on the name
+    assert household["birth"]["different"][0] < household["birth"]["different"][1]
     chart = model.save_match_weights_chart(tmp_path / "weights.html")
     assert "vega" in chart.read_text(encoding="utf-8").lower()
 

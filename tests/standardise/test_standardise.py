@@ -160,6 +160,24 @@ def test_pinyin_names_compare_with_characters(con):
 def test_former_name_standardised(con):
     rec = one(con, "public_security", {"姓名": "张伟", "曾用名": "張 小偉"})
     assert rec["former_name"] == "张小伟"
+    assert rec["former_name_pinyin"] == "zhang xiao wei"
+
+
+@pytest.mark.parametrize("raw, name, pinyin", [
+    ("王徳明", "王德明", "wang de ming"),       # a Japanese form OpenCC's t2s leaves alone (jp2t)
+    ("李淸", "李清", "li qing"),                # an old form (the variant table)
+    ("髙婷", "高婷", "gao ting"),
+    ("王芸", "王芸", "wang yun"),                # 芸 is a Chinese character too: not turned into 艺
+    ("张-伟", "张·伟", "zhang wei"),             # a hyphen typed between surname and given name
+    ("张\u3000伟", "张伟", "zhang wei"),
+    ("ZHANG-Wei", "ZHANG·Wei", "zhang wei"),
+    ("LYU Wei", "LYU Wei", "lv wei"),           # 吕 as passports write it since 2012
+    ("Lü Wei", "Lv Wei", "lv wei"),
+    ("赵𠮷", "赵𠮷", "zhao ?"),                 # a character whose reading is not known keeps its syllable
+])
+def test_names_on_every_axis(con, raw, name, pinyin):
+    [rec] = _names(con, "labour", [raw], column="XM")
+    assert (rec["name"], rec["name_pinyin"]) == (name, pinyin)
 
 
 # ---------------------------------------------------------------- sex and birth dates

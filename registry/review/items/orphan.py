@@ -1,4 +1,5 @@
-"""Orphans: civil affairs or labour records of a resident unknown to the household register."""
+"""Orphans: civil affairs or labour records of a resident unknown to the household register, which the
+register may hold after all (a linked record), or which lack what the machine links by."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
         SELECT x.record_uid, x.resident_id FROM _rq_xw x
         WHERE x.department IN ('civil_affairs', 'labour')
           AND NOT EXISTS (SELECT 1 FROM _rq_xw p WHERE p.resident_id = x.resident_id AND p.department = 'public_security')""")
+    # an orphan is an item when the register holds someone it could be (a linked record), or when it is
+    # known without a number or a birth date (nothing the machine could link it by); an orphan with a
+    # number and a birth date that nobody in the register resembles is simply not registered here
+    incomplete = " OR ".join(f"r.{c} IS NULL" for c in ("id_number", "birth_date") if c in src.record_columns)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_orphan AS
         WITH candidates AS (
@@ -33,7 +38,8 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
                to_json(struct_pack(record := o.record_uid, resident_id := o.resident_id)) AS subject,
                to_json(struct_pack(records := [{card}], nearest_household_records := coalesce(c.nearest, []))) AS evidence,
                md5(coalesce(r.record_hash, '')) AS evidence_hash
-        FROM _rq_orphan_records o JOIN {src.records} r USING (record_uid) LEFT JOIN candidates c USING (record_uid)""")
+        FROM _rq_orphan_records o JOIN {src.records} r USING (record_uid) LEFT JOIN candidates c USING (record_uid)
+        WHERE c.record_uid IS NOT NULL OR {incomplete or 'false'}""")
     return "_rq_orphan"
 
 
