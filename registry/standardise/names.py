@@ -10,10 +10,10 @@ import csv
 import functools
 import re
 import unicodedata
-from pathlib import Path
 
 import duckdb
 
+from registry.package_files import package_file
 from registry.standardise.lookups import char_lookup_sql, char_lookup_tables_sql, temp_table
 from registry.standardise.text import without_controls_sql
 
@@ -29,7 +29,7 @@ COMPOUND_SURNAMES: tuple[str, ...] = (
 
 # Old, vulgar and Japanese variant forms (异体字) still typed in names that OpenCC's tables leave alone
 # (name_variants.csv); Japanese forms outside GB 2312 also go through OpenCC's jp2t.
-VARIANTS_FILE = Path(__file__).with_name("name_variants.csv")
+VARIANTS_FILE = package_file("standardise", "name_variants.csv")
 
 
 @functools.lru_cache(maxsize=1)

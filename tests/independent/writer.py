@@ -181,6 +181,9 @@ class _Writer:
         self.k = Knobs(seed)
         self.n = people
         self.extract = extract
+        # the people are born before the first of the extract's month: one seed writes the same people
+        # (births, numbers, and every random draw after them) on every night of a month
+        self.born_before = extract.replace(day=1)
         self.people: list[Person] = []
         self._orders: set[str] = set()
         self.rows: dict[str, list[Row]] = {}
@@ -239,7 +242,9 @@ class _Writer:
         p = Person(f"P{len(self.people):07d}", surname, given, sex, birth, self._id(code, birth, sex), ethnicity,
                    hukou, current, phone, household, relation, minority, rare)
         age = (self.extract - birth).days / 365.25
-        if not minority and age > 18 and r.random() < self.k.former:
+        # draws never depend on the extract date: the same seed writes the same people on any night
+        draw = r.random()
+        if not minority and age > 18 and draw < self.k.former:
             p.former = surname + self._given()
         self.people.append(p)
         return p
@@ -275,13 +280,13 @@ class _Writer:
             wife.husband = head
             members.append(wife)
             kids = r.choice([0, 1, 1, 2, 2, 3])
-            first_kid = min(self.extract - dt.timedelta(days=200), head_birth + dt.timedelta(days=r.randint(8000, 13000)))
+            first_kid = min(self.born_before - dt.timedelta(days=200), head_birth + dt.timedelta(days=r.randint(8000, 13000)))
             twins = kids >= 2 and r.random() < self.k.twins
             first_given = None
             for k in range(kids):
                 is_twin = twins and k == 1
                 birth = first_kid if is_twin else first_kid + dt.timedelta(days=k * r.randint(400, 1500))
-                if birth >= self.extract:
+                if birth >= self.born_before:
                     break
                 sex = r.choice("男女")
                 given = None
@@ -547,7 +552,8 @@ def _ca_row(w: _Writer, p: Person, kind: str, a: dict | None = None) -> Row:
     key = w.key("civil_affairs", "MZ", 7700000000, 13)
     tags: set = set()
     idt, ok = w.id_text(p, "civil_affairs", tags)
-    if (w.extract - p.birth).days < 16 * 365 and r.random() < w.k.ca_child_no_id:
+    draw = r.random()
+    if (w.extract - p.birth).days < 16 * 365 and draw < w.k.ca_child_no_id:
         idt, ok = "", False
     birth = r.choice([f"{p.birth.year}/{p.birth.month}/{p.birth.day}", f"{p.birth:%Y-%m-%d}"])
     if r.random() < 0.005:
