@@ -56,6 +56,11 @@ def blocking_rules() -> list:
         # birth date, birth date + order code + check): both are near-unique, so blocks stay small
         block_on("substr(id_number, 1, 14)"),
         block_on("substr(id_number, 7, 12)"),
+        # ... and a mistyped year its last 10 (the birth month and day, order code and check)
+        block_on("substr(id_number, 9, 10)"),
+        # one office knows the person by the name the other keeps as the former name (曾用名), in sound
+        "l.former_name_pinyin = r.name_pinyin",
+        "l.name_pinyin = r.former_name_pinyin",
     ]
 
 
