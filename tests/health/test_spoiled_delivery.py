@@ -15,6 +15,7 @@ from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from registry.cli import main
 from tests.health.spoil import blank_identity_numbers
+from tests.isolated_run import isolated_run_environment
 
 pytestmark = pytest.mark.slow
 
@@ -37,10 +38,8 @@ def _warnings(home: Path, date: str) -> list[str]:
 def nights(tmp_path_factory):
     root = tmp_path_factory.mktemp("health")
     home, landing = root / "home", root / "landing"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DAGSTER_HOME", str(root / "dagster"))
     warnings = {}
-    try:
+    with isolated_run_environment(root):
         previous = None
         for date in NIGHTS:
             argv = ["generate", "--people", str(PEOPLE), "--date", date, "--out", str(landing), "--seed", "5",
@@ -59,8 +58,6 @@ def nights(tmp_path_factory):
                 [AssetCheckKey(AssetKey("linkage_health"), name) for name in ("linkable_records", "link_rates")])
             checks = {k.name: v.event.dagster_event.event_specific_data for k, v in checks.items()}
         yield warnings, json.loads(quality.getvalue()), checks
-    finally:
-        mp.undo()
 
 
 def test_ordinary_nights_are_silent(nights):
