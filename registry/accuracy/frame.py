@@ -9,6 +9,9 @@ outside it: recall is estimated over the frame, and true matches outside it can 
 
 from __future__ import annotations
 
+# What the frame covers, in words (registry quality says it beside the recall).
+COVERS = ("pairs the night scored at or above the link floor, or put in one resident; true matches the model "
+          "never scored (outside every blocking rule) are not covered and can only lower recall")
 # Lower edges of the match-probability bands (a pair falls in the highest band whose edge it reaches).
 BAND_EDGES: tuple[float, ...] = (0.999, 0.99, 0.9, 0.5, 0.1, 0.0)
 UNSCORED_BAND = "not scored"

@@ -178,7 +178,7 @@ def draw_sample(home: Home, size: int, seed: int | None = None) -> DrawResult:
     strata["drawn"] = strata["drawn"] + strata["stratum"].map(quota).fillna(0).astype(int)
     draw = {"sample_id": sample_id, "run_id": run_id, "extract_date": extract_date,
             "drawn_at": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "seed": seed, "requested": size,
-            "frame": {"pairs": frame_pairs, "covers": frames.__doc__.split("\n\n")[1].replace("\n", " ")},
+            "frame": {"pairs": frame_pairs, "covers": frames.COVERS},
             "strata": strata.assign(mean_probability=strata["mean_probability"].astype(object).where(
                 strata["mean_probability"].notna(), None)).to_dict(orient="records"),
             "items": items}

@@ -39,8 +39,8 @@ WEIGHT_RANGE = (-20.0, 70.0)
 DEATH_STATUS = "死亡"
 
 
-def _departments_sql() -> str:
-    return "(VALUES " + ", ".join(f"('{d}')" for d in DEPARTMENTS) + ") AS d(department)"
+def _departments_sql(alias: str) -> str:
+    return "(VALUES " + ", ".join(f"('{d}')" for d in DEPARTMENTS) + f") AS {alias}(department)"
 
 
 def _department_of(uid: str) -> str:
@@ -59,8 +59,7 @@ def link_rates_sql() -> str:
         FROM held a JOIN held b USING (resident_id) GROUP BY ALL)
     SELECT 'link_rate' AS figure, a.department, b.department AS other,
            coalesce(l.n, 0) / t.n AS value, coalesce(l.n, 0)::BIGINT AS numerator, t.n::BIGINT AS denominator
-    FROM {_departments_sql().replace('d(department)', 'a(department)')}
-    CROSS JOIN {_departments_sql().replace('d(department)', 'b(department)')}
+    FROM {_departments_sql('a')} CROSS JOIN {_departments_sql('b')}
     JOIN totals t ON t.department = a.department
     LEFT JOIN linked l ON l.department = a.department AND l.other = b.department"""
 

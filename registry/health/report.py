@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import duckdb
 
+from registry.accuracy import frame
 from registry.accuracy.report import accuracy
 from registry.contracts import LINKAGE_HEALTH
 from registry.sql import table_exists
 from registry.home import Home
 from registry.review import ReviewError
 
-RECALL_COVERS = ("pairs the night scored at or above the link floor, or put in one resident; true matches the "
-                 "model never scored (outside every blocking rule) are not covered and can only lower recall")
+RECALL_COVERS = frame.COVERS
 # Figures worth a line in the text report, beside the warnings.
 HEADLINE = ("link_rate", "unlinked_share", "unlinkable_share", "impossible_residents", "review_open",
             "review_open_age_days")
