@@ -68,7 +68,8 @@ def resident_sizes(rows: list[dict]) -> Spec:
     """Tonight's residents by how many records they hold. rows: other (size), numerator (residents)."""
     return _base("Residents by number of department records", rows, height=200, mark="bar", encoding={
         "x": {"field": "other", "type": "ordinal", "title": "records per resident", "sort": None},
-        "y": {"field": "numerator", "type": "quantitative", "title": "residents", "scale": {"type": "symlog"}},
+        "y": {"field": "numerator", "type": "quantitative", "title": "residents", "scale": {"type": "symlog"},
+              "stack": None},
         "tooltip": [{"field": "other", "title": "records"}, {"field": "numerator", "title": "residents"}]})
 
 

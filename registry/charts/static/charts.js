@@ -1,5 +1,5 @@
 // The officers' chart page: GET /api/charts gives the night's summary and Vega-Lite specifications; each is
-// drawn with vega-embed (served from the installed Splink package). Text is set with textContent only.
+// drawn with vega-embed (served from the installed Splink package). Text is set with text nodes only.
 "use strict";
 
 function el(tag, attrs = {}, ...children) {
@@ -50,7 +50,10 @@ async function main() {
     const div = el("div", { class: "chart", id: `chart-${name}` });
     box.append(div);
     try {
-      await vegaEmbed(div, spec, { actions: false, renderer: "svg" });
+      // ast: Vega's expression interpreter instead of compiled code (the page's CSP allows no eval);
+      // canvas and no default style: nothing that needs inline styles
+      await vegaEmbed(div, spec, { actions: false, renderer: "canvas", ast: true, defaultStyle: false,
+                                   tooltip: { disableDefaultStyle: true }, logLevel: vega.Error });
     } catch (e) {
       div.replaceChildren(el("p", { class: "error" }, `${name}: ${e.message}`));
     }
