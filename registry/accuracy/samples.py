@@ -1,6 +1,6 @@
 """Audit samples on disk: HOME/review/audit_samples/<sample_id>.json, one file per draw, written whole
-(temp file and rename) and never changed. Decisions on their items live with every other decision in
-HOME/review/decisions.jsonl.
+(temp file and rename, owner-only like the decisions) and never changed. Decisions on their items live
+with every other decision in HOME/review/decisions.jsonl.
 
 A file holds the night it was drawn from (run_id, extract_date), its frame's strata with their
 populations, and its items: the record pair, its stratum, and what the registry said of it that night
@@ -13,12 +13,12 @@ without replacement are one simple random sample.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from registry.access.files import private_dir, write_private
 
 AUDIT_KIND = "audit_sample"  # registry.review.items.audit_sample
 
@@ -35,19 +35,11 @@ class Sample:
 
 
 def write_draw(folder: Path, draw: dict) -> Path:
-    """Write one draw atomically; returns its path."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Write one draw whole (a reader sees it all or not at all), readable by the registry's user only: it
+    holds the records of its pairs. Returns its path."""
+    private_dir(folder)
     path = folder / f"{draw['sample_id']}.json"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".draw-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(draw, fh, ensure_ascii=False, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_private(path, json.dumps(draw, ensure_ascii=False, default=str).encode("utf-8"))
     return path
 
 
