@@ -234,8 +234,11 @@ def render_markdown(report: RetrainReport, params: pd.DataFrame) -> str:
              "| department pair | gained | lost |", "|---|---|---|"]
     lines += [f"| {r['departments']} | {r['gained']} | {r['lost']} |" for r in report.links["by_department_pair"]]
     lines += ["", "Largest changes:", "", "| change | pair | committed p | candidate p |", "|---|---|---|---|"]
-    lines += [f"| {e['change']} | {e['record_uid_l']} – {e['record_uid_r']} | {fmt(e['committed'])} | "
-              f"{fmt(e['candidate'])} |" for e in report.links["examples"]]
+    def score(p):   # a pair below the link floor is not kept in links
+        return fmt(p) if p is not None and p == p else "below 0.01"
+
+    lines += [f"| {e['change']} | {e['record_uid_l']} – {e['record_uid_r']} | {score(e['committed'])} | "
+              f"{score(e['candidate'])} |" for e in report.links["examples"]]
     r = report.residents
     lines += ["", "## Residents (officers' decisions applied)", "",
               f"record pairs in one resident: committed {r['pairs_committed']:,}, candidate {r['pairs_candidate']:,} "
