@@ -14,6 +14,7 @@ import duckdb
 from registry import contracts
 from registry.incremental import Basis, digest
 from registry.linkage import backend
+from registry.linkage.engines import DuckDBEngine
 from registry.linkage.prediction import _linker
 from registry.linkage.training import TrainedModel, model_input
 from registry.night import NightPlan
@@ -29,7 +30,8 @@ def basis(model: TrainedModel) -> Basis:
 
 def _score(con: duckdb.DuckDBPyConnection, model: TrainedModel, source: str) -> None:
     """Insert the self-match scores of the records of the view `source` (model input columns)."""
-    _db, linker = _linker(con, model, source)
+    # One comparison per record, on DuckDB whatever the night's engine: the records are in `con` already.
+    _db, linker = _linker(DuckDBEngine(con), model, source)
     # Splink scores each record against itself (blocking on its own id) with the model's full SQL.
     scored = linker._self_link()
     con.execute(f"""INSERT INTO {TABLE.name}

@@ -15,7 +15,6 @@ import pytest
 
 from registry.cli import main
 from tests.accuracy.truth_officer import decide_audit_items, truth_of
-from tests.isolated_run import isolated_run_environment
 
 pytestmark = pytest.mark.slow
 
@@ -35,13 +34,12 @@ def _json(argv: list[str]):
 def night(tmp_path_factory):
     root = tmp_path_factory.mktemp("audit")
     home, landing = root / "home", root / "landing"
-    with isolated_run_environment(root):
-        for date, previous in ((NIGHT1, None), (NIGHT2, NIGHT1)):
-            argv = ["generate", "--people", str(PEOPLE), "--date", date, "--out", str(landing), "--seed", "13",
-                    "--truth", str(root / "truth" / f"{date}.csv")]
-            assert main(argv + (["--previous", str(landing / previous)] if previous else [])) == 0
-        assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT1]) == 0
-        yield root, home, landing
+    for date, previous in ((NIGHT1, None), (NIGHT2, NIGHT1)):
+        argv = ["generate", "--people", str(PEOPLE), "--date", date, "--out", str(landing), "--seed", "13",
+                "--truth", str(root / "truth" / f"{date}.csv")]
+        assert main(argv + (["--previous", str(landing / previous)] if previous else [])) == 0
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT1]) == 0
+    yield root, home, landing
 
 
 @pytest.fixture(scope="module")

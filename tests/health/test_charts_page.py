@@ -14,7 +14,6 @@ from registry.charts import vendor
 from registry.cli import main
 from registry.home import Home
 from tests.accuracy.truth_officer import decide_audit_items, truth_of
-from tests.isolated_run import isolated_run_environment
 from tests.review.server import OFFICER, PASSWORD, Client, add_officer, serving
 
 pytestmark = pytest.mark.slow
@@ -28,12 +27,11 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 def audited_home(tmp_path_factory):
     root = tmp_path_factory.mktemp("charts")
     home = root / "home"
-    with isolated_run_environment(root):
-        assert main(["generate", "--people", "2500", "--date", "2026-11-20", "--home", str(home), "--seed", "8",
-                     "--truth", str(root / "truth.csv")]) == 0
-        assert main(["run", "--home", str(home)]) == 0
-        assert main(["review", "sample", "--home", str(home), "--size", "60", "--seed", "1"]) == 0
-        decide_audit_items(home, truth_of(root / "truth.csv"))
+    assert main(["generate", "--people", "2500", "--date", "2026-11-20", "--home", str(home), "--seed", "8",
+                 "--truth", str(root / "truth.csv")]) == 0
+    assert main(["run", "--home", str(home)]) == 0
+    assert main(["review", "sample", "--home", str(home), "--size", "60", "--seed", "1"]) == 0
+    decide_audit_items(home, truth_of(root / "truth.csv"))
     add_officer(Home.at(home))
     return home
 

@@ -15,7 +15,6 @@ from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from registry.cli import main
 from tests.health.spoil import blank_identity_numbers
-from tests.isolated_run import isolated_run_environment
 
 pytestmark = pytest.mark.slow
 
@@ -39,25 +38,24 @@ def nights(tmp_path_factory):
     root = tmp_path_factory.mktemp("health")
     home, landing = root / "home", root / "landing"
     warnings = {}
-    with isolated_run_environment(root):
-        previous = None
-        for date in NIGHTS:
-            argv = ["generate", "--people", str(PEOPLE), "--date", date, "--out", str(landing), "--seed", "5",
-                    "--truth", str(root / "truth" / f"{date}.csv")]
-            assert main(argv + (["--previous", str(landing / previous)] if previous else [])) == 0
-            if date == SPOILED:
-                assert blank_identity_numbers(landing / date, "civil_affairs") > 100
-            assert main(["run", "--home", str(home), "--landing", str(landing), "--date", date]) == 0
-            warnings[date] = _warnings(home, date)
-            previous = date
-        quality = io.StringIO()
-        with contextlib.redirect_stdout(quality):
-            assert main(["quality", "--home", str(home), "--json"]) == 0
-        with DagsterInstance.get() as instance:
-            checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-                [AssetCheckKey(AssetKey("linkage_health"), name) for name in ("linkable_records", "link_rates")])
-            checks = {k.name: v.event.dagster_event.event_specific_data for k, v in checks.items()}
-        yield warnings, json.loads(quality.getvalue()), checks
+    previous = None
+    for date in NIGHTS:
+        argv = ["generate", "--people", str(PEOPLE), "--date", date, "--out", str(landing), "--seed", "5",
+                "--truth", str(root / "truth" / f"{date}.csv")]
+        assert main(argv + (["--previous", str(landing / previous)] if previous else [])) == 0
+        if date == SPOILED:
+            assert blank_identity_numbers(landing / date, "civil_affairs") > 100
+        assert main(["run", "--home", str(home), "--landing", str(landing), "--date", date]) == 0
+        warnings[date] = _warnings(home, date)
+        previous = date
+    quality = io.StringIO()
+    with contextlib.redirect_stdout(quality):
+        assert main(["quality", "--home", str(home), "--json"]) == 0
+    with DagsterInstance.from_config(str(home / "dagster")) as instance:  # registry run's default DAGSTER_HOME
+        checks = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [AssetCheckKey(AssetKey("linkage_health"), name) for name in ("linkable_records", "link_rates")])
+        checks = {k.name: v.event.dagster_event.event_specific_data for k, v in checks.items()}
+    return warnings, json.loads(quality.getvalue()), checks
 
 
 def test_ordinary_nights_are_silent(nights):

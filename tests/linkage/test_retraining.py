@@ -12,7 +12,6 @@ import pytest
 from registry.cli import main
 from registry.linkage.training import load_model
 from tests.accuracy.truth_officer import decide_audit_items, truth_of
-from tests.isolated_run import isolated_run_environment
 
 pytestmark = pytest.mark.slow
 
@@ -24,15 +23,14 @@ DATE = "2026-11-20"
 def retrained(tmp_path_factory):
     root = tmp_path_factory.mktemp("retrain")
     home, landing = root / "home", root / "landing"
-    with isolated_run_environment(root):
-        assert main(["generate", "--people", str(PEOPLE), "--date", DATE, "--out", str(landing), "--seed", "21",
-                     "--truth", str(root / "truth.csv")]) == 0
-        assert main(["run", "--home", str(home), "--landing", str(landing), "--date", DATE]) == 0
-        assert main(["review", "sample", "--home", str(home), "--size", "120", "--seed", "2"]) == 0
-        decided = decide_audit_items(home, truth_of(root / "truth.csv"))
-        assert main(["run", "--home", str(home), "--landing", str(landing), "--date", DATE, "--retrain"]) == 0
-        reports = list((home / "models").glob("model-*.report.json"))
-        yield home, decided, json.loads(reports[0].read_text(encoding="utf-8")) if reports else None
+    assert main(["generate", "--people", str(PEOPLE), "--date", DATE, "--out", str(landing), "--seed", "21",
+                 "--truth", str(root / "truth.csv")]) == 0
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", DATE]) == 0
+    assert main(["review", "sample", "--home", str(home), "--size", "120", "--seed", "2"]) == 0
+    decided = decide_audit_items(home, truth_of(root / "truth.csv"))
+    assert main(["run", "--home", str(home), "--landing", str(landing), "--date", DATE, "--retrain"]) == 0
+    reports = list((home / "models").glob("model-*.report.json"))
+    yield home, decided, json.loads(reports[0].read_text(encoding="utf-8")) if reports else None
 
 
 def test_the_night_stays_on_the_committed_model(retrained):
