@@ -11,7 +11,6 @@ GET /charts/vendor/{name}    vega.js, vega-lite.js, vega-embed.js from the insta
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
 from fastapi.concurrency import run_in_threadpool
@@ -19,9 +18,10 @@ from fastapi.responses import FileResponse, Response
 
 from registry.charts import data, vendor
 from registry.home import Home
+from registry.package_files import package_file
 from registry.review import ReviewError
 
-STATIC = Path(__file__).parent / "static"
+STATIC = package_file("charts", "static")
 PAGE_FILES = {"charts.js": "text/javascript", "charts.css": "text/css"}
 
 

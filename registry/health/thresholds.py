@@ -3,13 +3,18 @@ absolute limit, as thresholds.yaml says. A warning names the figure, its departm
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import yaml
 
-THRESHOLDS = Path(__file__).with_name("thresholds.yaml")
+from registry.package_files import package_file
+
+THRESHOLDS = package_file("health", "thresholds.yaml")
+
+
 @dataclass(frozen=True)
 class Thresholds:
     baseline_nights: int
@@ -68,6 +73,8 @@ def judge(figure: str, department, other, value, baseline, size, rule: dict | No
         change = (value - baseline) * sign
         if "points" in spec:
             limit, moved = spec["points"] / 100, change
+            if size and spec.get("noise"):  # a share of few records moves by chance: it must also beat that
+                limit = max(limit, spec["noise"] * math.sqrt(baseline * (1 - baseline) / size))
         elif "bits" in spec:
             limit, moved = spec["bits"], change
         else:  # counts: both an absolute and a relative rise

@@ -116,6 +116,17 @@ def test_a_five_point_fall_in_a_link_rate_warns_naming_the_department():
     assert judge("link_rate", "labour", "public_security", 0.10, 0.90, 10, RULES["link_rate"])[0] == "info"
 
 
+def test_a_small_departments_share_must_also_move_beyond_chance():
+    # 190 records at 64%: the standard error is 3.5 points, so an 8.4-point fall is chance (seen on the
+    # independent writer's nights, whose civil affairs records are a new draw of people every night) ...
+    assert judge("link_rate", "civil_affairs", "labour", 0.558, 0.642, 190, RULES["link_rate"])[0] == "ok"
+    status, limit, _ = judge("link_rate", "civil_affairs", "labour", 0.52, 0.642, 190, RULES["link_rate"])
+    assert status == "warn" and 0.10 < limit < 0.11
+    # ... the same fall among 5,000 records is not; nor is half of them losing a field that was always filled
+    assert judge("link_rate", "civil_affairs", "labour", 0.558, 0.642, 5000, RULES["link_rate"])[0] == "warn"
+    assert judge("completeness", "civil_affairs", "id_number", 0.497, 1.0, 190, RULES["completeness"])[0] == "warn"
+
+
 def test_without_a_baseline_only_absolute_limits_warn():
     assert judge("completeness", "labour", "id_number", 0.1, None, 900, RULES["completeness"])[0] == "ok"
     status, _, message = judge("review_open_age_days", None, "oldest", 45, None, 10, RULES["review_open_age_days"])
