@@ -7,6 +7,7 @@ through `registry review decide`, `registry quality --json`, and `registry evalu
 one line per repeat and a summary: how often each interval held the true figure, mean widths, time.
 
     .venv/bin/python benchmarks/accuracy_benchmark.py --people 20000 --nights 3 --seeds 4 --sizes 200,500
+    .venv/bin/python benchmarks/accuracy_benchmark.py --writer independent --people 10000 --nights 2 --seeds 3
 """
 
 from __future__ import annotations
@@ -39,19 +40,24 @@ def _run(argv: list[str]) -> str:
     return out.getvalue()
 
 
-def _night(root: Path, people: int, seed: int, hard: bool) -> tuple[Path, Path]:
-    home, truth = root / f"night-{seed}{'-hard' if hard else ''}", root / f"truth-{seed}.csv"
+def _night(root: Path, people: int, seed: int, hard: bool, writer: str) -> tuple[Path, Path]:
+    home, truth = root / f"night-{writer}-{seed}{'-hard' if hard else ''}", root / f"truth-{writer}-{seed}.csv"
     if (home / "published" / "registry.duckdb").exists():
         return home, truth
     landing = home / "landing"
-    _run(["generate", "--people", str(people), "--date", DATE, "--out", str(landing), "--seed", str(seed),
-          "--truth", str(truth)])
+    if writer == "independent":  # tests/independent/writer.py: written from DEPARTMENTS.md alone
+        from tests.independent.writer import write_night
+
+        write_night(landing, DATE, people, seed=seed, truth_path=truth)
+    else:
+        _run(["generate", "--people", str(people), "--date", DATE, "--out", str(landing), "--seed", str(seed),
+              "--truth", str(truth)])
     if hard:
         from tests.health.spoil import blank_identity_numbers
 
         for department in ("labour", "civil_affairs"):
             blank_identity_numbers(landing / DATE, department, every=1)
-    _run(["run", "--home", str(home), "--date", DATE])
+    _run(["run", "--home", str(home), "--date", DATE, "--quiet"])
     return home, truth
 
 
@@ -84,6 +90,8 @@ def main_(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=4, help="sample seeds per night and size")
     p.add_argument("--sizes", default="200,500")
     p.add_argument("--hard", action="store_true", help="blank labour's and civil affairs' identity numbers")
+    p.add_argument("--writer", choices=("generate", "independent"), default="generate",
+                   help="the nights' writer: `registry generate`, or the independent writer of tests/independent")
     p.add_argument("--work", default="/tmp/accuracy_benchmark")
     args = p.parse_args(argv)
     root = Path(args.work)
@@ -91,7 +99,7 @@ def main_(argv: list[str] | None = None) -> int:
     rows = []
     started = time.perf_counter()
     for night_seed in range(101, 101 + args.nights):
-        home, truth_file = _night(root, args.people, night_seed, args.hard)
+        home, truth_file = _night(root, args.people, night_seed, args.hard, args.writer)
         truth_frame = pd.read_csv(truth_file, dtype=str, keep_default_na=False)
         truth = dict(zip(truth_frame["department"] + ":" + truth_frame["source_record_id"], truth_frame["person_id"]))
         evaluated = json.loads(_run(["evaluate", "--home", str(home), "--truth", str(truth_file)]).splitlines()[-1])
@@ -120,7 +128,8 @@ def main_(argv: list[str] | None = None) -> int:
         seconds_per_repeat=("seconds", "mean"))
     print(summary.to_string())
     print(f"true precision {df['true_precision'].min():.5f}-{df['true_precision'].max():.5f}, "
-          f"recall {df['true_recall'].min():.5f}-{df['true_recall'].max():.5f}; people {args.people}; "
+          f"recall {df['true_recall'].min():.5f}-{df['true_recall'].max():.5f}; people {args.people}, "
+          f"writer {args.writer}; "
           f"total {time.perf_counter() - started:.0f} s; peak memory "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
