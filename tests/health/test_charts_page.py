@@ -4,7 +4,6 @@ Chromium under the service's content security policy (no eval, no inline styles)
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 
@@ -14,14 +13,10 @@ from registry.charts import vendor
 from registry.cli import main
 from registry.home import Home
 from tests.accuracy.truth_officer import decide_audit_items, truth_of
-from tests.review.server import OFFICER, PASSWORD, Client, add_officer, serving
+from tests.review.browser import browser, sign_in  # noqa: F401 (browser: a fixture)
+from tests.review.server import Client, add_officer, serving
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
 
 @pytest.fixture(scope="module")
 def audited_home(tmp_path_factory):
@@ -66,23 +61,14 @@ def test_the_charts_need_a_signed_in_officer_and_come_with_their_scripts(audited
 
 
 @pytest.mark.browser
-def test_every_chart_is_drawn_in_chromium(audited_home):
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
-    with serving(audited_home) as url, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+def test_every_chart_is_drawn_in_chromium(audited_home, browser):
+    with serving(audited_home) as url:
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
         try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
-            page.goto(url + "/charts")
-            page.wait_for_url("**/login")   # signed out: the sign-in page first
-            page.fill("#name", OFFICER)
-            page.fill("#password", PASSWORD)
-            page.click("#submit")
-            page.wait_for_selector("#items")
+            sign_in(page, url, "/charts", ready="#items")   # the charts too are behind the sign-in
             page.click("#charts-link")      # the review page leads to the charts
             page.wait_for_selector("body[data-drawn]", timeout=30_000)
             drawn = int(page.get_attribute("body", "data-drawn"))
@@ -91,4 +77,4 @@ def test_every_chart_is_drawn_in_chromium(audited_home):
             assert "precision" in page.inner_text("#summary") and "60 of 60" in page.inner_text("#summary")
             assert errors == []
         finally:
-            browser.close()
+            page.close()
