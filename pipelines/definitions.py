@@ -5,7 +5,8 @@ from __future__ import annotations
 from dagster import Definitions
 
 from pipelines.assets.deliveries import delivery_assets, run_plan
-from pipelines.assets.links import linkage_model, person_clusters, record_links
+from pipelines.assets.health import health_checks, linkage_health, linkage_health_charts
+from pipelines.assets.links import candidate_model, linkage_model, person_clusters, record_links
 from pipelines.assets.published import published_registry
 from pipelines.assets.residents import residents
 from pipelines.assets.review import review_queue
@@ -20,8 +21,8 @@ registry_home = RegistryHome()
 
 defs = Definitions(
     assets=[run_plan, *delivery_assets, standardised_records, linkage_model, record_links, person_clusters,
-            residents, review_queue, published_registry],
-    asset_checks=asset_checks,
+            candidate_model, residents, review_queue, linkage_health, published_registry, linkage_health_charts],
+    asset_checks=[*asset_checks, *health_checks],
     jobs=[nightly_merge],
     schedules=[nightly_merge_schedule],
     sensors=[deliveries_landed_sensor, nightly_merge_failed],

@@ -233,6 +233,13 @@ REVIEW_DECISIONS_ORPHANED = Table("review_decisions_orphaned", _cols(
     "reason VARCHAR, missing VARCHAR"))
 
 
+# --- linkage health (registry/health)
+RECORD_LINKABILITY = Table("record_linkability", _cols(
+    "record_uid VARCHAR, department VARCHAR, self_match_weight DOUBLE, self_match_probability DOUBLE"))
+LINKAGE_HEALTH = Table("linkage_health", _cols(
+    "run_id VARCHAR, extract_date DATE, figure VARCHAR, department VARCHAR, other VARCHAR, value DOUBLE, "
+    "numerator BIGINT, denominator BIGINT, baseline DOUBLE, threshold DOUBLE, status VARCHAR, message VARCHAR"))
+
 # ---------------------------------------------------------------- the published registry
 
 

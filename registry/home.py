@@ -17,6 +17,7 @@ class Home:
     HOME/state/registry_state.duckdb       working state of the last successful run
     HOME/state/runs/<run_id>.duckdb        a run's private copy, promoted to state on success
     HOME/review/decisions.jsonl            quality officers' decisions, append-only
+    HOME/review/audit_samples/             audit samples drawn for officers to label (one file per draw)
     HOME/published/registry.duckdb         the published registry (atomically replaced)
     HOME/published/versions/               the last several published versions
     HOME/dagster/                          DAGSTER_HOME: run history for `dagster dev`
@@ -56,6 +57,10 @@ class Home:
     @property
     def decisions(self) -> Path:
         return self.review_dir / "decisions.jsonl"
+
+    @property
+    def audit_samples(self) -> Path:
+        return self.review_dir / "audit_samples"
 
     @property
     def published_dir(self) -> Path:

@@ -2,8 +2,9 @@
 change set its incremental stages read. Decided once, by `plan_night`, at the start of a run; every
 stage takes the plan; nothing else reads the run ledger to find out.
 
-A night is `full` on the first run, when a full rebuild or a retrained model is asked for, and when the
-committed linkage model differs from the one the state was linked with; otherwise `incremental`.
+A night is `full` on the first run, when a full rebuild is asked for, and when the committed linkage
+model differs from the one the state was linked with; otherwise `incremental` (a retrain trains a
+candidate beside the night: the night itself is linked with the committed model).
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ def plan_night(con: duckdb.DuckDBPyConnection, home: Home, run_id: str, landing:
         mode, why = FULL, "full rebuild requested"
     elif not has_records:
         mode, why = FULL, "no earlier state: first run"
-    elif retrain or last_model != current_model:
+    elif last_model != current_model:
         mode, why = FULL, f"linkage model changed ({last_model} -> {current_model})"
     else:
         mode, why = INCREMENTAL, "compared with the last processed snapshots"

@@ -2,6 +2,7 @@
 
 
 import contextlib
+from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetKey, MetadataValue, asset
 
@@ -26,33 +27,24 @@ def engine_for(stage: Stage, linkage_engine: LinkageEngine, run_db: RunDatabase)
 
 
 def retrained_model_path(registry: RegistryHome, run_id: str):
-    """A retrained model is kept in HOME/models/; adopting it means committing it over the repo's model."""
+    """A candidate model is kept in HOME/models/; adopting it means committing it over the repo's model."""
     return registry.paths.root / "models" / f"model-{run_id[:8]}.json"
 
 
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("standardised_records")],
-       description="The Splink model: the committed one, or retrained with EM (fixed seeds) when asked.")
+       description="The committed Splink model every night is linked with (a retrained one is only a candidate).")
 def linkage_model(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
-                  run_db: RunDatabase, linkage_engine: LinkageEngine) -> None:
+                  run_db: RunDatabase) -> None:
     from registry.linkage import training
 
     with run_stage(context, run_db, "linkage_model", plan) as stage:
-        if plan.retrain:
-            with engine_for(stage, linkage_engine, run_db) as engine:
-                model = training.train_model(stage.con, engine=engine)
-            path = model.save(retrained_model_path(registry, plan.run_id))
-            chart = model.save_match_weights_chart(path.with_suffix(".match_weights.html"))
-            stage.stats.update({"retrained": True, "model_file": str(path), "chart": str(chart)})
-            context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
-        else:
-            model = training.load_model()
-            stage.stats["retrained"] = False
-            # The committed model's chart, once per version, so the UI links to what tonight's weights are.
-            chart = registry.paths.root / "models" / f"committed-{model.version}.match_weights.html"
-            if not chart.exists():
-                chart.parent.mkdir(parents=True, exist_ok=True)
-                model.save_match_weights_chart(chart)
-            context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
+        model = training.load_model()
+        # The committed model's chart, once per version, so the UI links to what tonight's weights are.
+        chart = registry.paths.root / "models" / f"committed-{model.version}.match_weights.html"
+        if not chart.exists():
+            chart.parent.mkdir(parents=True, exist_ok=True)
+            model.save_match_weights_chart(chart)
+        context.add_output_metadata({"match_weights_chart": MetadataValue.path(str(chart))})
         stage.stats["model_version"] = model.version
         stage.stats["parameters"] = model.parameters().to_dict(orient="records")
 
@@ -60,13 +52,12 @@ def linkage_model(context: AssetExecutionContext, plan: NightPlan, registry: Reg
 @asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("linkage_model")],
        description="Scored record pairs with their per-comparison weights; on an incremental night only the "
                    "pairs of new and changed records are scored (predict_between / predict_within).")
-def record_links(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase,
+def record_links(context: AssetExecutionContext, plan: NightPlan, run_db: RunDatabase,
                  linkage_engine: LinkageEngine) -> None:
     from registry.linkage import prediction, training
 
     with run_stage(context, run_db, "record_links", plan) as stage, engine_for(stage, linkage_engine, run_db) as engine:
-        model = (training.load_model(retrained_model_path(registry, plan.run_id)) if plan.retrain
-                 else training.load_model())
+        model = training.load_model()
         stage.stats["links_scored"] = prediction.predict_links(stage.con, model, plan, engine=engine)
         # The next night compares this with the committed model: a different one forces a full rebuild.
         runs.set_meta(stage.con, "model_version", model.version)
@@ -98,3 +89,29 @@ def person_clusters(context: AssetExecutionContext, plan: NightPlan, registry: R
         if reclustered:  # how much was reclustered tonight (absent: everything was)
             stage.stats["records_reclustered"] = stage.con.execute(
                 f"SELECT count(*) FROM ({reclustered})").fetchall()[0][0]
+
+
+@asset(group_name=GROUP, ins=PLAN, deps=[AssetKey("person_clusters")],
+       description="With --retrain: a candidate model trained (EM, fixed seeds) on tonight's records with the "
+                   "officers' same/different decisions as labels, and a report of what it would change on "
+                   "tonight's data (parameters, links gained and lost, residents) before anyone adopts it.")
+def candidate_model(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome,
+                    run_db: RunDatabase, linkage_engine: LinkageEngine) -> None:
+    from registry.linkage import training
+    from registry.linkage.retraining import retrain
+
+    if not plan.retrain:
+        with run_stage(context, run_db, "candidate_model", plan) as stage:
+            stage.stats["retrained"] = False
+        return
+    path = retrained_model_path(registry, plan.run_id)
+    with run_stage(context, run_db, "candidate_model", plan) as stage:
+        # The candidate trains and scores on the night's engine, in a scratch database of its own.
+        report = retrain(stage.con, registry.paths.decisions, training.load_model(), path.parent, path.stem,
+                         engine_on=lambda scratch: linkage_engine.open(scratch, run_db.state.work_dir / "candidate"))
+        stage.stats.update({"retrained": True, "headline": report.headline(), "model_file": report.model_path,
+                            "report": report.report_path, "labels": report.labels,
+                            "links_gained": report.links["gained"], "links_lost": report.links["lost"],
+                            "residents": report.residents, "decided_pairs": report.decided_pairs})
+    context.add_output_metadata({"report": MetadataValue.md(Path(report.report_path).read_text(encoding="utf-8")),
+                                 "match_weights_chart": MetadataValue.path(report.chart_path)})

@@ -16,7 +16,7 @@ from registry.night import NightPlan
 SUITE_CHECK = "published_registry_suite"
 
 
-@asset(group_name="published", ins=PLAN, deps=[AssetKey("review_queue")],
+@asset(group_name="published", ins=PLAN, deps=[AssetKey("review_queue"), AssetKey("linkage_health")],
        check_specs=[AssetCheckSpec(SUITE_CHECK, asset="published_registry", blocking=True,
                                    description="Great Expectations suite published_registry on the golden table, "
                                                "with the SQL checks across tables, before the atomic swap.")],

@@ -11,12 +11,15 @@ from registry.night import NightPlan
 
 @asset(group_name="review", ins=PLAN, deps=[AssetKey("residents")],
        description="What the machine could not decide: uncertain links, conflicts, identity conflicts, "
-                   "orphans and suspected over-merges; decided items stay closed unless their evidence changes.")
+                   "orphans, suspected over-merges and the audit samples drawn; decided items stay closed unless their "
+                   "evidence changes.")
 def review_queue(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase) -> None:
     from registry.linkage.model import UNCERTAIN_BAND
+    from registry.review.items.audit_sample import register_items
     from registry.review.queue import build_review_queue
 
     with run_stage(context, run_db, "review_queue", plan) as stage:
+        register_items(stage.con, registry.paths.audit_samples)  # the audit samples drawn so far
         # an incremental night rebuilds only the items whose inputs changed; the queue equals a full build
         summary = build_review_queue(stage.con, plan, registry.paths.decisions, uncertain_band=UNCERTAIN_BAND)
         stage.stats.update(stats_of(summary))

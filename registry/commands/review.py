@@ -15,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("list", help="the open review items, most urgent first")
     add_home(p)
     p.add_argument("--kind", help="only this kind (uncertain_link, conflict, birth_date_conflict, identity_conflict, "
-                                  "orphan, weak_cluster)")
+                                  "orphan, weak_cluster, audit_sample)")
     p.add_argument("--street", help="only items of residents living in this street (街道)")
     p.add_argument("--community", help="only items of residents living in this community (社区)")
     p.add_argument("--all", action="store_true", help="decided items too")
@@ -36,6 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_home(p)
     p.add_argument("records", nargs=2, metavar="RECORD")
     _add_decision(p, with_value=False)
+
+    p = sub.add_parser("sample", help="add a random audit sample of scored record pairs to the queue (audit_sample)")
+    add_home(p)
+    p.add_argument("--size", type=int, required=True, metavar="N", help="how many pairs to draw")
+    p.add_argument("--seed", type=int, default=None, metavar="S", help="random seed (default: a fresh one, recorded)")
+    p.add_argument("--json", action="store_true", help="what was drawn, as JSON")
 
 
 def _add_decision(p: argparse.ArgumentParser, *, with_value: bool) -> None:
@@ -61,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
 
             for problem in decision_file_problems(home):
                 print(f"registry review: warning: {problem}", file=sys.stderr)
-        return {"list": _list, "show": _show, "decide": _decide, "link": _link}[args.review_command](home, args)
+        return {"list": _list, "show": _show, "decide": _decide, "link": _link,
+                "sample": _sample}[args.review_command](home, args)
     except ReviewError as e:
         print(f"registry review: {cli_message(e)}", file=sys.stderr)
         return 2
@@ -134,3 +141,18 @@ def _link(home, args) -> int:
 
 def _describe(row: dict) -> str:
     return f"value {row['attribute']} = {row['value']}" if row["decision"] == "value" else row["decision"]
+
+
+def _sample(home, args) -> int:
+    from registry.accuracy.sampling import draw_sample
+
+    result = draw_sample(home, args.size, args.seed)
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    print(f"drew {result.drawn} pairs of {result.extract_date} (run {result.run_id}) into the review queue as "
+          f"audit_sample items: {result.sample_size} in this night's sample, from {result.frame_pairs:,} pairs "
+          f"in {result.strata} strata (seed {result.seed})")
+    print("decide them with `registry review decide ITEM --same|--different`; `registry quality` estimates "
+          "precision and recall from them")
+    return 0

@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full-rebuild", action="store_true",
                         help="rebuild the night from all deliveries instead of incrementally")
     parser.add_argument("--retrain", action="store_true",
-                        help="retrain the linkage model (EM, fixed seeds) on tonight's records; implies a full rebuild")
+                        help="also train a candidate linkage model (EM, fixed seeds) on tonight's records with the "
+                             "officers' decisions as labels, and report what it would change; the night itself is "
+                             "linked with the committed model")
     parser.add_argument("--accept-rejected", action="store_true",
                         help="publish even if a delivery is rejected, with that department's previous delivery standing")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="",
@@ -243,6 +245,9 @@ def format_run_summary(run_id, date, mode, status, started, finished, message, s
         numbers = ", ".join(str(n) for n in decisions.get("unreadable_line_numbers") or [])
         lines.append(f"  decisions: {decisions['unreadable_lines']} line(s) of the decisions file are no decision and "
                      f"were skipped (line {numbers}); `registry review list` shows them")
+    candidate = stats.get("candidate_model") or {}
+    if candidate.get("retrained"):
+        lines.append(f"  retrain: {candidate.get('headline')}")
     seconds = stats.get("stage_seconds", {})
     lines.append("  stage seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     linked = stats.get("record_links") or {}

@@ -74,7 +74,9 @@ def _prediction_columns(model: TrainedModel) -> list[str]:
     return ["record_uid_l", "record_uid_r", "match_weight", "match_probability", *weights]
 
 
-def _linker(engine: LinkageEngine, model: TrainedModel, input_table: str, tf_tables: dict[str, str]):
+def scoring_linker(engine: LinkageEngine, model: TrainedModel, input_table: str, tf_tables: dict[str, str]):
+    """A Splink linker on `engine` that scores the records of `input_table` (model input columns) with the
+    committed model and the frequencies of `tf_tables` (term_frequencies.compute); returns (db, linker)."""
     db = engine.api()
     sdf = engine.register(db, input_table)
     linker = Linker(sdf, model.splink_settings(for_evidence=True), log_level=logging.WARNING, validate_settings=False)
@@ -101,7 +103,7 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: Ni
     tf_tables = term_frequencies.compute(con)
     retune = term_frequencies.changed_records_sql(con) if night.incremental else None
     if not night.incremental or retune is None:
-        _db, linker = _linker(engine, model, "linkage_input", tf_tables)
+        _db, linker = scoring_linker(engine, model, "linkage_input", tf_tables)
         predictions = linker.inference.predict(threshold_match_probability=LINK_FLOOR, warning_mode="never")
         con.execute("DROP TABLE IF EXISTS links")
         con.execute(f"CREATE TABLE links AS {_links_select(model, engine.fetch(predictions, columns))}"
@@ -133,7 +135,7 @@ def predict_links(con: duckdb.DuckDBPyConnection, model: TrainedModel, night: Ni
               AND record_uid NOT IN (SELECT record_uid FROM linkage_touched)""")
         # predict_between/predict_within read only the tables they are given: the linker's own input is
         # tonight's changed records, never the whole population (which the Spark engine would have to copy)
-        db, linker = _linker(engine, model, "linkage_changed_keys", tf_tables)
+        db, linker = scoring_linker(engine, model, "linkage_changed_keys", tf_tables)
         changed = engine.register(db, "linkage_input_changed")
         unchanged = engine.register(db, "linkage_input_unchanged")
         before = con.execute("SELECT count(*) FROM links").fetchall()[0][0]

@@ -127,6 +127,8 @@ class TrainedModel:
     """A Splink model (settings dict with m/u per level) plus its version and provenance."""
 
     model: dict[str, Any]
+    # Trained with officers' labels: the same training before the label session (not saved with the model).
+    before_labels: "TrainedModel | None" = None
 
     @property
     def version(self) -> str:
@@ -208,13 +210,18 @@ def model_input(con: duckdb.DuckDBPyConnection, source: str = "records", name: s
 
 
 def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pairs: float = 2e7,
-                max_em_pairs: float = 5e6, engine: LinkageEngine | None = None) -> TrainedModel:
+                max_em_pairs: float = 5e6, engine: LinkageEngine | None = None,
+                labels: str | None = None) -> TrainedModel:
     """Estimate the model on the current `records`: prior from deterministic rules, u by random
     sampling (seeded), m by EM over several blocking rules (deterministic hash sampling), the
     household model from the records' households (households.estimate_parameters).
     engine: where Splink trains (default: DuckDB, on `con`). The samples are the engine's own, so a
     model trained on Spark is close to, not equal to, one trained on DuckDB; it is saved in DuckDB's
-    dialect either way, so every engine reads it."""
+    dialect either way, so every engine reads it.
+
+    labels: a table of `con` (record_uid_l, record_uid_r) of pairs officers decided are one person:
+    Splink estimates m from them as one more training session. The model trained without them is kept
+    as `before_labels`."""
     from registry.linkage import households, term_frequencies
 
     engine = engine or DuckDBEngine(con)
@@ -227,10 +234,23 @@ def train_model(con: duckdb.DuckDBPyConnection, seed: int = 20261120, max_u_pair
     for rule in _EM_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True, max_pairs=max_em_pairs)
-    model = _floor_m_probabilities(_in_duckdb_dialect(linker.misc.save_model_to_json()))
     n_records = con.execute("SELECT count(*) FROM records").fetchall()[0][0]
-    model["registry_model"] = {"seed": seed, "trained_on_records": n_records,
-                               "max_u_pairs": max_u_pairs, "max_em_pairs": max_em_pairs,
-                               "household": households.estimate_parameters(con)}
+    meta = {"seed": seed, "trained_on_records": n_records, "max_u_pairs": max_u_pairs,
+            "max_em_pairs": max_em_pairs, "household": households.estimate_parameters(con)}
+    before = None
+    if labels is not None:
+        before = _trained(linker, meta)
+        linker.training.estimate_m_from_pairwise_labels(engine.register(db, labels))
+        meta["labelled_pairs"] = con.execute(f"SELECT count(*) FROM {labels}").fetchall()[0][0]
+    trained = _trained(linker, meta)
+    trained.before_labels = before
+    return trained
+
+
+def _trained(linker, meta: dict[str, Any]) -> TrainedModel:
+    """The linker's current parameters as a model in DuckDB's dialect, with the registry's metadata and
+    the version that names it."""
+    model = _floor_m_probabilities(_in_duckdb_dialect(linker.misc.save_model_to_json()))
+    model["registry_model"] = dict(meta)
     model["registry_model"]["version"] = _model_version(model)
     return TrainedModel(model)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from registry.publish.access import DepartmentViews
 from registry.publish.context import Artifact
+from registry.publish.linkage_health import LinkageHealth
 from registry.sharing.discrepancies import DepartmentDiscrepancies
 from registry.sharing.extracts import DepartmentExtracts
 
@@ -18,4 +19,5 @@ ARTIFACTS: tuple[Artifact, ...] = (
     DepartmentViews(),
     DepartmentDiscrepancies(),   # the published table `discrepancies`, computed on the run database
     DepartmentExtracts(),        # HOME/extracts/<department>/registry-<run_id>.parquet
+    LinkageHealth(),             # the published table `linkage_health`: every night's health figures
 )

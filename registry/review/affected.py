@@ -15,7 +15,11 @@ from registry.incremental import recomputed, worthwhile
 from registry.night import NightPlan
 from registry.review.inputs import (RECORD_CARD_FIELDS, RECORD_INPUT_FIELDS, Inputs, in_sql,
                                     link_decisions_sql)
-from registry.sql import table_exists
+from registry.review.items import ITEM_KINDS
+from registry.sql import literal_list, table_exists
+
+# Kinds whose items do not come from tonight's data: rebuilt whole every night.
+EVERY_NIGHT: tuple[str, ...] = tuple(k.name for k in ITEM_KINDS if k.every_night)
 
 # The officers' link decisions last night's queue was built with (weak clusters read the "same" ones).
 DECISIONS_BASIS_TABLE = contracts.REVIEW_LINK_DECISIONS_BASIS.name
@@ -131,9 +135,10 @@ def affected_inputs(con: duckdb.DuckDBPyConnection, lo: float, hi: float, rec_co
 def affected_items_only(con: duckdb.DuckDBPyConnection) -> int:
     """Keep tonight's items of affected residents only: the slice also yields others, possibly incomplete,
     whose standing rows stay. Returns how many items were rebuilt."""
-    con.execute("""
+    con.execute(f"""
         DELETE FROM _rq_items WHERE NOT (
             coalesce(json_extract_string(subject, '$.resident_id') IN (SELECT resident_id FROM _rq_affected), false)
             OR coalesce(json_extract_string(subject, '$.resident_l') IN (SELECT resident_id FROM _rq_affected), false)
-            OR coalesce(json_extract_string(subject, '$.resident_r') IN (SELECT resident_id FROM _rq_affected), false))""")
+            OR coalesce(json_extract_string(subject, '$.resident_r') IN (SELECT resident_id FROM _rq_affected), false)
+            OR kind IN ({literal_list(EVERY_NIGHT) if EVERY_NIGHT else 'NULL'}))""")
     return con.execute("SELECT count(*) FROM _rq_items").fetchall()[0][0]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from registry.home import Home
 from registry.review import KINDS, ReviewError, UnknownItem, journal
+from registry.review.items import audit_sample
 from registry.review.status import decided_sql, latest_decisions_sql
 from registry.sql import quote_literal, table_exists
 
@@ -34,6 +35,15 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
         con.close()
         raise ReviewError(f"{db} has no review_queue table: it was not published by a complete run")
     journal.register(con, home.decisions, "_decisions")
+    # Audit items drawn since the last run are in the queue already (the next run publishes them).
+    audit_sample.register_items(con, home.audit_samples, "_audit_items")
+    con.execute("""
+        CREATE TEMP VIEW queue_items AS
+        SELECT * FROM pub.review_queue
+        UNION ALL BY NAME
+        SELECT *, 'open' AS status, NULL::VARCHAR AS street, NULL::VARCHAR AS community,
+               NULL::TIMESTAMP AS decided_at, NULL::VARCHAR AS decision
+        FROM _audit_items WHERE item_id NOT IN (SELECT item_id FROM pub.review_queue)""")
     # Latest decision per item (later line wins); it counts only while the evidence it saw is still the evidence.
     decided = decided_sql("d", "q")
     con.execute(f"""
@@ -44,7 +54,7 @@ def connect(home: Home) -> duckdb.DuckDBPyConnection:
                CASE WHEN {decided} THEN d.decided_at ELSE CAST(q.decided_at AS TIMESTAMP) END AS decided_at,
                CASE WHEN {decided} THEN d.decision ELSE q.decision END AS decision,
                CASE WHEN {decided} THEN d.decided_by END AS decided_by
-        FROM pub.review_queue q LEFT JOIN latest d USING (item_id)""")
+        FROM queue_items q LEFT JOIN latest d USING (item_id)""")
     return con
 
 

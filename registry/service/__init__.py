@@ -36,7 +36,7 @@ from registry.service.guard import MAX_BODY, Guard, service_names
 from registry.service.snapshot import PublishedRegistry
 
 # Officers' pages mounted behind the sign-in, in this order: module -> its router(home).
-OFFICER_ROUTERS: list[str] = ["registry.review.web", "registry.service.admin"]
+OFFICER_ROUTERS: list[str] = ["registry.review.web", "registry.service.admin", "registry.charts.web"]
 
 
 @dataclass

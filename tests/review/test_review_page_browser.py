@@ -6,20 +6,17 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
-import os
 import threading
 
 import pytest
 
 from registry.review import item_id_for
 
-from .server import OFFICER, PASSWORD, REPO, add_officer, free_port, serving
+from .browser import browser, sign_in  # noqa: F401 (browser: a fixture)
+from .server import OFFICER, REPO, add_officer, free_port, serving
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 UL_ITEM = item_id_for("uncertain_link", "family_planning:JS0000000001|public_security:GA0000000001")
 CONFLICT_ITEM = item_id_for("conflict", "R1|birth_date")
 
@@ -28,26 +25,6 @@ def expect(locator):
     from playwright.sync_api import expect as playwright_expect  # the page's CSP forbids evaluating strings
 
     return playwright_expect(locator)
-
-
-@pytest.fixture
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`) to run the review page test")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="python playwright is not installed")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-def sign_in(page, url: str) -> None:
-    page.goto(url + "/")
-    page.wait_for_url("**/login")        # signed out: the sign-in page first
-    page.fill("#name", OFFICER)
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
-    page.wait_for_selector("#items tbody tr")
 
 
 def test_officer_signs_in_decides_and_signs_out(published_home, browser):

@@ -6,8 +6,8 @@ the same inputs (registry.review.inputs) in this order.
 
 from __future__ import annotations
 
-from registry.review.items import (birth_date_conflict, conflict, identity_conflict, orphan, uncertain_link,
-                                   weak_cluster)
+from registry.review.items import (audit_sample, birth_date_conflict, conflict, identity_conflict, orphan,
+                                   uncertain_link, weak_cluster)
 from registry.review.items.kind import ItemKind
 
 ITEM_KINDS: tuple[ItemKind, ...] = (
@@ -17,6 +17,7 @@ ITEM_KINDS: tuple[ItemKind, ...] = (
     birth_date_conflict.KIND,
     uncertain_link.KIND,
     orphan.KIND,
+    audit_sample.KIND,
 )
 
 BY_NAME: dict[str, ItemKind] = {k.name: k for k in ITEM_KINDS}

@@ -19,6 +19,9 @@ class ItemKind:
     decisions: tuple[str, ...]         # what an officer may decide on such an item
     build: Callable[..., str]
     pair: bool = False                 # its subject holds a record pair: same/different become link constraints
+    # Its items come from outside tonight's data (audit samples): every night builds them all, whatever
+    # the incremental scope, instead of only those of tonight's affected residents.
+    every_night: bool = False
 
     def item_id_sql(self, key_sql: str) -> str:
         """SQL of the stable item id: the same kind and subject key give the same id every night."""

@@ -128,7 +128,8 @@ function renderDetail(it) {
   $("#value-row").hidden = it.kind !== "conflict";
   $("#message").textContent = "";
   const allowed = { uncertain_link: ["same", "different", "dismiss"], weak_cluster: ["same", "different", "dismiss"],
-    identity_conflict: ["same", "different", "dismiss"], conflict: ["value", "dismiss"], orphan: ["dismiss"] }[it.kind] || [];
+    identity_conflict: ["same", "different", "dismiss"], conflict: ["value", "dismiss"], orphan: ["dismiss"],
+    audit_sample: ["same", "different"] }[it.kind] || [];
   for (const b of document.querySelectorAll("#decide button[data-decision]")) b.disabled = !allowed.includes(b.dataset.decision);
 }
 
