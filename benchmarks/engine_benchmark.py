@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).parent))
+from comparisons_benchmark import count as count_comparisons  # noqa: E402
 from measure import run_measured, stage_figures  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -116,6 +117,11 @@ def _first_nights(landing: Path, engines: list[str], work: Path, args: argparse.
     print(f"{'links':<26}" + "".join(f"{results[e]['links'] or 0:>18}" for e in engines), flush=True)
     if len(engines) == 2:
         print(f"same registry published by both engines: {same_registry(*(work / f'home_{e}' for e in engines))}")
+    if args.count_comparisons:
+        counted = count_comparisons(work / f"home_{engines[0]}" / "state" / "registry_state.duckdb")
+        results[engines[0]]["pairs"] = counted["pairs"]
+        print(f"pairs compared: {counted['pairs']:,} ({counted['per_record']:.2f} per record; "
+              f"counted in {counted['seconds']:.0f} s)", flush=True)
     if not args.keep_homes:
         for e in engines:
             shutil.rmtree(work / f"home_{e}", ignore_errors=True)
@@ -133,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spark-master", default="", help="a cluster's master URL (default: local mode)")
     parser.add_argument("--spark-conf", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--keep-homes", action="store_true", help="keep each engine's home (they are large)")
+    parser.add_argument("--count-comparisons", action="store_true",
+                        help="count the pairs the blocking rules compare (benchmarks/comparisons_benchmark.py)")
     parser.add_argument("--remove-data", action="store_true", help="remove each generated landing zone once measured")
     args = parser.parse_args(argv)
     work = args.work.resolve()
@@ -151,9 +159,12 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(landing, ignore_errors=True)
     if len(curve) > 1:
         print("\nthe one-machine curve (first nights)")
-        print(f"{'people':>12}{'records':>12}" + "".join(f"{e + ' s':>14}{e + ' GB':>12}" for e in engines))
+        print(f"{'people':>12}{'records':>12}{'pairs/record':>14}"
+              + "".join(f"{e + ' s':>14}{e + ' GB':>12}" for e in engines))
         for people, _, results in curve:
+            pairs = results[engines[0]].get("pairs")
             print(f"{people:>12,}{results[engines[0]]['records']:>12,}"
+                  f"{pairs / results[engines[0]]['records'] if pairs else float('nan'):>14.2f}"
                   + "".join(f"{results[e]['wall']:>14.1f}{results[e]['peak']:>12.2f}" for e in engines))
     return 0
 
