@@ -2,7 +2,7 @@
 night's databases may use.
 
     database:
-      memory_limit: 6GB            # default: a quarter of this machine's memory
+      memory_limit: 6GB            # default: a quarter of this machine's memory (GB = 1000^3, GiB = 1024^3)
       threads: 2                   # default: every core
       temp_directory: /fast/spill  # default: the run's scratch folder, removed with it
     linkage:
@@ -62,8 +62,10 @@ def _bytes(size: str) -> int:
     match = _SIZE.fullmatch(str(size))
     if not match:
         raise ConfigError(f"memory_limit {size!r}: write a size such as 6GB or 512MB")
-    unit = match.group(2).upper().replace("I", "")
-    return int(float(match.group(1)) * 1024 ** ("KB", "MB", "GB", "TB").index(unit) * 1024)
+    unit = match.group(2).upper()  # as DuckDB reads them: GB is 1000^3 bytes, GiB 1024^3
+    base, power = (1024, ("KIB", "MIB", "GIB", "TIB").index(unit)) if "I" in unit else \
+        (1000, ("KB", "MB", "GB", "TB").index(unit))
+    return int(float(match.group(1)) * base ** (power + 1))
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ class DatabaseSettings:
         """DuckDB's configuration for a database instance given `share` of the memory (a parsing worker
         gets a part of it); it spills under `scratch` unless a temp_directory is configured."""
         spill = Path(self.temp_directory) / scratch.name if self.temp_directory else scratch
-        return {"memory_limit": f"{max(int(self.memory_bytes * share) // 2 ** 20, 256)}MB",
+        # at least 256 MiB: with less, DuckDB cannot pin the blocks a night's queries need
+        return {"memory_limit": f"{max(int(self.memory_bytes * share) // 2 ** 20, 256)}MiB",
                 "threads": threads or self.threads or os.cpu_count() or 1,
                 "temp_directory": str(spill),
                 "preserve_insertion_order": False}

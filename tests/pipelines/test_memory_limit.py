@@ -41,7 +41,7 @@ def test_the_run_database_takes_its_limits_from_the_registry_configuration(tmp_p
                                             "current_setting('temp_directory')").fetchall()[0]
     finally:
         con.close()
-    assert _megabytes(limit) == pytest.approx(300, rel=0.01) and threads == 1
+    assert _megabytes(limit) == pytest.approx(300 * 1000 ** 2 / 2 ** 20, rel=0.01) and threads == 1  # MB: 1000²
     assert Path(spill) == tmp_path / "spill" / state.spill_dir.name  # one folder per run under the configured one
     state.discard()
     assert not state.spill_dir.exists()
@@ -63,7 +63,7 @@ def test_a_night_within_a_small_memory_limit_publishes_what_a_night_with_memory_
                  "--truth", str(tmp_path / "truth.csv")]) == 0
     spare, small = tmp_path / "home_spare", tmp_path / "home_small"
     small.mkdir()
-    (small / "registry.yaml").write_text("database:\n  memory_limit: 64MB\n  threads: 1\n", encoding="utf-8")
+    (small / "registry.yaml").write_text("database:\n  memory_limit: 256MB\n  threads: 1\n", encoding="utf-8")
     for home in (spare, small):
         assert main(["run", "--home", str(home), "--landing", str(landing), "--date", DATE]) == 0
     assert not list((small / "state" / "runs").glob("*.spill"))  # the spill folder goes with the run
