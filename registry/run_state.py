@@ -36,6 +36,11 @@ class RunState:
         """Scratch files of the run (e.g. deliveries parsed ahead), beside its copy; removed with it."""
         return self.home.run_dir / f"{self.run_id}.work"
 
+    @property
+    def spill_dir(self) -> Path:
+        """Where the run's database spills what exceeds its memory limit (registry.settings)."""
+        return self.home.run_dir / f"{self.run_id}.spill"
+
     def open(self, while_copying: Callable[[], None] | None = None) -> "RunState":
         """Create the run's copy of the last good state (or an empty database on the first run).
 
@@ -60,9 +65,10 @@ class RunState:
         """A new connection of the caller's own (who closes it)."""
         if not self.path.exists():
             raise FileNotFoundError(f"run {self.run_id} has no state copy at {self.path}; open() it first")
-        con = duckdb.connect(str(self.path), read_only=read_only)
-        con.execute("SET preserve_insertion_order = false")
-        return con
+        from registry.settings import DatabaseSettings
+
+        return duckdb.connect(str(self.path), read_only=read_only,
+                              config=DatabaseSettings.load(self.home).config(self.spill_dir))
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The run's one connection, opened on first use and kept until close(): the stages of a run
@@ -80,10 +86,11 @@ class RunState:
     def promote(self) -> None:
         """Make this run's state the working state (after its registry was published)."""
         self.close()
-        con = duckdb.connect(str(self.path))
+        con = self.connect()
         con.execute("CHECKPOINT")
         con.close()
         os.replace(self.path, self.home.state_db)
+        shutil.rmtree(self.spill_dir, ignore_errors=True)
         wal = self.path.with_suffix(".duckdb.wal")
         if wal.exists():
             wal.unlink()
@@ -96,6 +103,7 @@ class RunState:
             if p.exists():
                 p.unlink()
         shutil.rmtree(self.work_dir, ignore_errors=True)
+        shutil.rmtree(self.spill_dir, ignore_errors=True)
 
 
 # The working states kept beside the current one, for `registry rollback` (the current one and the one

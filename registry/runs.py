@@ -163,7 +163,7 @@ def abandon_killed_runs(home: Home, keep: str) -> list[str]:
     if home.run_dir.exists():
         for leftover in home.run_dir.iterdir():
             run_id = leftover.name.split(".")[0]
-            if run_id != keep and leftover.suffix in (".copying", ".wal", ".work"):
+            if run_id != keep and leftover.suffix in (".copying", ".wal", ".work", ".spill"):
                 RunState(home, run_id).discard()
             elif leftover.suffix == ".rollback":  # a rollback stopped before its rename (it holds the lock too)
                 leftover.unlink(missing_ok=True)

@@ -167,14 +167,19 @@ class NightRuntime:
         """A parsing of the night's deliveries into this run's work folder; None when the landing zone
         has no delivery for the night (or no night at all): each delivery asset then reads its file."""
         from registry.departments.landing import deliveries_for, night_date
-        from registry.departments.parsing import DeliveryParsing, standing_sha256
+        from registry.departments.parsing import WORKERS, DeliveryParsing, standing_sha256
 
         date = night_date(self.extract_date, self.landing)
         deliveries = deliveries_for(self.landing, date) if date else {}
         if not any(deliveries.values()):
             return None
-        return DeliveryParsing(deliveries, RunState(self.home, self.run_id).work_dir,
-                               standing_sha256=standing_sha256(self.home.state_db, date))
+        from registry.settings import DatabaseSettings
+
+        work_dir = RunState(self.home, self.run_id).work_dir
+        # Each worker's database beside the run's own: a share of the memory limit each.
+        database = DatabaseSettings.load(self.home).config(work_dir, share=1 / (2 * WORKERS))
+        return DeliveryParsing(deliveries, work_dir, standing_sha256=standing_sha256(self.home.state_db, date),
+                               database=database)
 
     def _parsing_for_tonight(self):
         """The parsing started ahead if it parses exactly tonight's files, else a new one (or none)."""

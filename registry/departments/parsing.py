@@ -88,8 +88,10 @@ class ParsedDelivery:
                 Path(f).unlink(missing_ok=True)
 
 
-def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: str | None = None) -> ParsedDelivery:
-    """Read one delivery file into Parquet files in out_dir (runs in a worker process)."""
+def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: str | None = None,
+                   database: dict | None = None) -> ParsedDelivery:
+    """Read one delivery file into Parquet files in out_dir (runs in a worker process); `database`: DuckDB's
+    configuration (its memory limit, registry.settings)."""
     started = time.perf_counter()
     source, out = Path(path), Path(out_dir)
     stat = source.stat()
@@ -99,7 +101,7 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
         return ParsedDelivery(**base, status=UNCHANGED)  # a rerun: the loader keeps the standing snapshot
     # One thread: the two workers and the run itself share the two cores; the workbook worker, whose
     # calamine parse is the night's longest, must not be starved by a text file's parallel scan.
-    con = duckdb.connect(config={"temp_directory": str(out / f"{department}.tmp"), "threads": 1})
+    con = duckdb.connect(config={**(database or {}), "temp_directory": str(out / f"{department}.tmp"), "threads": 1})
     # The workbook's row lists would trigger Python's cycle collector over and over; they hold no
     # cycles, and the worker is short-lived.
     collecting = gc.isenabled()
@@ -156,7 +158,8 @@ class DeliveryParsing:
     """
 
     def __init__(self, deliveries: dict[str, Path | None], out_dir: Path,
-                 standing_sha256: dict[str, str] | None = None, workers: int = WORKERS):
+                 standing_sha256: dict[str, str] | None = None, workers: int = WORKERS,
+                 database: dict | None = None):
         self.deliveries = dict(deliveries)
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -170,7 +173,7 @@ class DeliveryParsing:
                 if path is not None and department in DEPARTMENTS:
                     self._futures[department] = self._pool.submit(
                         parse_delivery, department, str(path), str(self.out_dir),
-                        (standing_sha256 or {}).get(department))
+                        (standing_sha256 or {}).get(department), database)
         except RuntimeError:  # no worker could start (e.g. a main module without its __main__ guard)
             pass  # what was not submitted is read by its loader
 

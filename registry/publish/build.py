@@ -11,7 +11,8 @@ from registry import contracts
 from registry.errors import PublishError
 from registry.publish.artifacts import ARTIFACTS
 from registry.publish.context import PublishContext
-from registry.run_state import fsync_path
+from registry.run_state import RunState, fsync_path
+from registry.settings import DatabaseSettings
 from registry.sql import quote_literal, table_exists
 
 PUBLISHED = tuple(t.name for t in contracts.PUBLISHED_TABLES)
@@ -48,7 +49,9 @@ def build_full(con: duckdb.DuckDBPyConnection, target: Path, ctx: PublishContext
 def finish_file(target: Path, ctx: PublishContext) -> tuple[dict[str, int], dict[str, list[str]]]:
     """Artifacts, row counts, checkpoint; no WAL may be left beside the file. Returns the counts per
     published table and the names each artifact wrote."""
-    pub = duckdb.connect(str(target))
+    # A second database instance beside the run's, whose memory it keeps: a share of the limit.
+    spill = RunState(ctx.home, ctx.night.run_id).spill_dir / "publish"
+    pub = duckdb.connect(str(target), config=DatabaseSettings.load(ctx.home).config(spill, share=0.25))
     try:
         for (name,) in pub.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
                                    "AND database_name = current_database() AND schema_name = 'main'").fetchall():

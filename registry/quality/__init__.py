@@ -160,6 +160,7 @@ def _result_row(stored: dict, gx_result: dict) -> dict:
         "observed_value": result.get("observed_value"),
         "element_count": result.get("element_count"),
         "unexpected_count": result.get("unexpected_count"),
+        "missing_count": result.get("missing_count"),
         "unexpected_percent": result.get("unexpected_percent"),
         "partial_unexpected_list": list(result.get("partial_unexpected_list") or [])[:20],
         "exception": exc.get("exception_message") if exc.get("raised_exception") else None,
@@ -183,6 +184,36 @@ def _numbers_alike(value: Any) -> Any:
     return value
 
 
+def merged_results(chunks: list[ValidationOutcome], suite_name: str) -> ValidationOutcome:
+    """One outcome from the outcomes of the same expectations on chunks of one table: a result fails if it
+    fails on any chunk, and its counts add up (none of them may be a share: see validate's skip_shares)."""
+    results = []
+    for rows in zip(*(c.results for c in chunks)):
+        def total(key: str) -> int | None:
+            counts = [r[key] for r in rows if r.get(key) is not None]
+            return sum(counts) if counts else None
+
+        elements, unexpected, missing = total("element_count"), total("unexpected_count"), total("missing_count")
+        observed = [r["observed_value"] for r in rows]
+        results.append({**rows[0], "success": all(r["success"] for r in rows),
+                        "observed_value": observed[0] if all(o == observed[0] for o in observed) else None,
+                        "element_count": elements, "unexpected_count": unexpected, "missing_count": missing,
+                        "unexpected_percent": (100 * unexpected / (elements - (missing or 0))
+                                               if unexpected is not None and elements and elements > (missing or 0)
+                                               else rows[0]["unexpected_percent"]),
+                        "partial_unexpected_list": [v for r in rows for v in r["partial_unexpected_list"]][:20],
+                        "exception": next((r["exception"] for r in rows if r["exception"]), None)})
+    failed = [r for r in results if not r["success"]]
+    blocking = [r for r in failed if r["severity"] == BLOCK]
+    stats = {"evaluated_expectations": len(results), "successful_expectations": len(results) - len(failed),
+             "unsuccessful_expectations": len(failed),
+             "success_percent": 100 * (len(results) - len(failed)) / len(results) if results else None,
+             "rows": sum(int(c.statistics.get("rows", 0)) for c in chunks), "chunks": len(chunks)}
+    return ValidationOutcome(suite_name=suite_name, success=not blocking, blocking_failures=blocking,
+                             warnings=[r for r in failed if r["severity"] != BLOCK], results=results,
+                             statistics=stats)
+
+
 def share_judged_on_enough_rows(row: dict) -> dict:
     """A failed blocking share (`mostly`) on fewer than MIN_ROWS_FOR_SHARE rows only warns, unless more
     of them fail than chance would explain (see MIN_ROWS_FOR_SHARE)."""
@@ -199,15 +230,17 @@ def share_judged_on_enough_rows(row: dict) -> dict:
 
 
 def validate(df: pd.DataFrame, suite_name: str, *, directory: Path | None = None,
-             skip_types: tuple[str, ...] = ()) -> ValidationOutcome:
+             skip_types: tuple[str, ...] = (), skip_shares: bool = False) -> ValidationOutcome:
     """Run the suite expectations/<suite_name>.json on df (the whole DataFrame as one batch).
 
     skip_types leaves out expectations of those types, e.g. TABLE_LEVEL when df holds only the rows that
-    are new tonight and the caller checks the whole table's row count and key uniqueness itself.
+    are new tonight and the caller checks the whole table's row count and key uniqueness itself;
+    skip_shares those with a `mostly` (when df is one chunk of a table whose shares the caller counts).
     """
     suite = load_suite(suite_name, directory)
-    if skip_types:
-        suite = {**suite, "expectations": [e for e in suite["expectations"] if e["type"] not in skip_types]}
+    if skip_types or skip_shares:
+        suite = {**suite, "expectations": [e for e in suite["expectations"] if e["type"] not in skip_types
+                                           and not (skip_shares and "mostly" in e.get("kwargs", {}))]}
     batch = _whole_dataframe_batch_definition().get_batch(batch_parameters={"dataframe": df})
     raw = batch.validate(_gx_suite(suite), result_format="SUMMARY").to_json_dict()
 

@@ -1,7 +1,9 @@
 """A suite on a table of the run database, on the whole table or on tonight's rows: one policy for
 every suite (deliveries, records, the golden table).
 
-Whole table: Great Expectations on the suite's columns of every row.
+Whole table: Great Expectations on the suite's columns of every row; a table of more than CHUNK_ROWS
+rows chunk by chunk as DuckDB streams it (memory for one chunk), with what only holds for the table as
+a whole counted in SQL over all of it, as for tonight's rows below.
 
 Tonight's rows (an incremental night; the other rows passed the night they arrived): Great
 Expectations looks at tonight's rows, and what only holds for a table as a whole is counted in SQL
@@ -18,11 +20,13 @@ import json
 
 import duckdb
 
-from registry.quality import (BLOCK, TABLE_LEVEL, WARN, ValidationOutcome, load_suite, share_judged_on_enough_rows,
-                              suite_columns, validate)
+from registry.quality import (BLOCK, TABLE_LEVEL, WARN, ValidationOutcome, load_suite, merged_results,
+                              share_judged_on_enough_rows, suite_columns, validate)
 from registry.sql import columns, literal_list, quote_identifier, quote_literal
 
 WHOLE_TABLE = "(whole table)"
+# A table larger than this is validated chunk by chunk (memory for one chunk); a multiple of DuckDB's 2,048-row vector.
+CHUNK_ROWS = 50 * 2048
 
 
 def validate_table(con: duckdb.DuckDBPyConnection, table: str, suite_name: str, *, tonight: str | None = None,
@@ -37,18 +41,29 @@ def validate_table(con: duckdb.DuckDBPyConnection, table: str, suite_name: str, 
     derived = {k: v for k, v in (derived or {}).items() if k in suite_columns(suite)}
     wanted = [c for c in suite_columns(suite) if c in present]
     whole = _whole_table_expectations(suite, key)
-    if tonight is not None and all(_count_sql(e, "t") is not None for e in whole):
+    countable = all(_count_sql(e, "t") is not None for e in whole)
+    if tonight is not None and countable:
         outcome = _validate_tonight(con, _frame_sql(tonight, wanted, derived), suite_name)
-        source = f"(SELECT *{_derived_sql(derived)} FROM {table}) t"
-        for expectation in whole:
-            fact = share_judged_on_enough_rows(_whole_table_fact(con, source, expectation))
-            outcome.results.append(fact)
-            if not fact["success"]:
-                (outcome.blocking_failures if fact["severity"] == BLOCK else outcome.warnings).append(fact)
-        outcome.success = not outcome.blocking_failures
         outcome.statistics["scope"] = "rows new or changed tonight"
-        return outcome
+        return _with_whole_table_facts(con, outcome, table, whole, derived)
+    if countable and con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > CHUNK_ROWS:
+        outcome = _validate_in_chunks(con, _frame_sql(table, wanted, derived), suite_name)
+        outcome.statistics["scope"] = f"whole table, in chunks of {CHUNK_ROWS:,} rows"
+        return _with_whole_table_facts(con, outcome, table, whole, derived)
     return validate(con.execute(_frame_sql(table, wanted, derived)).df(), suite_name)
+
+
+def _with_whole_table_facts(con, outcome: ValidationOutcome, table: str, whole: list[dict],
+                            derived: dict[str, str]) -> ValidationOutcome:
+    """The expectations about the table as a whole, counted in SQL over all of it, added to `outcome`."""
+    source = f"(SELECT *{_derived_sql(derived)} FROM {table}) t"
+    for expectation in whole:
+        fact = share_judged_on_enough_rows(_whole_table_fact(con, source, expectation))
+        outcome.results.append(fact)
+        if not fact["success"]:
+            (outcome.blocking_failures if fact["severity"] == BLOCK else outcome.warnings).append(fact)
+    outcome.success = not outcome.blocking_failures
+    return outcome
 
 
 def _derived_sql(derived: dict[str, str]) -> str:
@@ -66,6 +81,18 @@ def _validate_tonight(con, frame: str, suite_name: str) -> ValidationOutcome:
     if not len(df):
         return ValidationOutcome(suite_name, True, statistics={"rows": 0})
     return validate(df, suite_name, skip_types=TABLE_LEVEL)
+
+
+def _validate_in_chunks(con, frame: str, suite_name: str) -> ValidationOutcome:
+    """Great Expectations on every row of a large table, CHUNK_ROWS at a time as DuckDB streams them:
+    memory for one chunk, not the table. Only expectations that hold row by row (no shares, nothing
+    about the table as a whole: the caller counts those over the whole table)."""
+    chunks = []
+    result = con.execute(frame)
+    while len(df := result.fetch_df_chunk(CHUNK_ROWS // 2048)):
+        chunks.append(validate(df, suite_name, skip_types=TABLE_LEVEL, skip_shares=True))
+        del df
+    return merged_results(chunks, suite_name)
 
 
 def _whole_table_expectations(suite: dict, key: str | None) -> list[dict]:
@@ -105,8 +132,9 @@ def _count_sql(expectation: dict, source: str) -> str | None:
     kind = expectation["type"]
     if kind == "expect_table_row_count_to_be_between":
         return f"SELECT count(*), 0 FROM {source}"
-    if kind == "expect_column_values_to_be_unique":
-        return f"SELECT count({col}), count({col}) - count(DISTINCT {col}) FROM {source}"
+    if kind == "expect_column_values_to_be_unique":  # as GX: every row whose value another row has fails
+        return (f"SELECT coalesce(sum(n), 0), coalesce(sum(n) FILTER (WHERE n > 1), 0) FROM "
+                f"(SELECT count(*) AS n FROM {source} WHERE {col} IS NOT NULL GROUP BY {col})")
     condition = failing_condition(expectation, source)
     if condition is None:
         return None

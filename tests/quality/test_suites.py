@@ -103,3 +103,25 @@ def test_incremental_night_still_counts_keys_over_the_whole_table(con):
     assert scoped.statistics["rows"] == 0
     assert not scoped.success
     assert [f["type"] for f in scoped.blocking_failures] == ["expect_column_values_to_be_unique"]
+
+
+def test_a_large_table_is_validated_in_chunks_with_the_same_verdicts(con, monkeypatch):
+    import registry.quality.scoped as scoped
+
+    # 5,000 labour rows: one sex outside the vocabulary in the last chunk, a duplicate key across chunks,
+    # and 4% unusable identity numbers spread over all of them (a share within labour's limit).
+    rows = [{"GRBH": f"LD{i:010d}", "SFZH": "garbage" if i % 25 == 0 else "110101199003076638",
+             "XB": "M" if i == 4_990 else "1"} for i in range(5_000)]
+    rows[4_999]["GRBH"] = rows[3]["GRBH"]
+    _raw(con, "labour", rows)
+    whole = validate_department(con, "labour")
+    monkeypatch.setattr(scoped, "CHUNK_ROWS", 2_048)
+    chunked = validate_department(con, "labour")
+    assert chunked.statistics["chunks"] == 3 and chunked.statistics["rows"] == 5_000
+    assert not chunked.success and not whole.success
+    verdicts = lambda out: {(f["type"], f["column"], f["severity"], f["unexpected_count"])  # noqa: E731
+                            for f in out.blocking_failures + out.warnings}
+    assert verdicts(chunked) == verdicts(whole) == {
+        ("expect_column_values_to_be_unique", "GRBH", "block", 2),
+        ("expect_column_values_to_be_in_set", "XB", "warn", 1)}
+    assert [w["partial_unexpected_list"] for w in chunked.warnings] == [["M"]]

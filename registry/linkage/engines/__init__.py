@@ -29,15 +29,15 @@ import duckdb
 
 from registry.linkage.engines.base import LinkageEngine
 from registry.linkage.engines.on_duckdb import DuckDBEngine
+from registry.settings import CONFIG_FILE, ConfigError, config_section
 
 if TYPE_CHECKING:
     from registry.home import Home
 
 ENGINES = ("duckdb", "spark")
-CONFIG_FILE = "registry.yaml"
 
 
-class EngineConfigError(ValueError):
+class EngineConfigError(ConfigError):
     """The registry's configuration names no engine we have, or is not readable."""
 
 
@@ -56,18 +56,11 @@ class EngineSettings:
     @classmethod
     def load(cls, home: "Home", engine: str = "") -> "EngineSettings":
         """The configuration in HOME/registry.yaml (absent: DuckDB); `engine`, when given, overrides its engine."""
+        try:
+            section = config_section(home, "linkage")
+        except ConfigError as exc:
+            raise EngineConfigError(str(exc)) from exc
         path = home.root / CONFIG_FILE
-        section: dict[str, Any] = {}
-        if path.exists():
-            import yaml
-
-            try:
-                document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            except yaml.YAMLError as exc:
-                raise EngineConfigError(f"{path}: not valid YAML: {exc}") from exc
-            section = (document.get("linkage") or {}) if isinstance(document, dict) else {}
-            if not isinstance(section, dict):
-                raise EngineConfigError(f"{path}: 'linkage' must be a mapping")
         spark = section.get("spark") or {}
         try:
             return cls(engine=engine or str(section.get("engine") or "duckdb"),
