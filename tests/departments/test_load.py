@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 import pytest
 from deliveries import csv_bytes, deliver, person
 
 from registry.departments.load import available_dates, deliveries_for, load_department
 
 D1, D2, D3 = "2026-11-19", "2026-11-20", "2026-11-21"
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
 
 
 def keys(con, department):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-import duckdb
 import pytest
 from deliveries import deliver, person
 
@@ -17,13 +16,6 @@ from tests.independent.writer import write_night
 from tests.pipelines.faults import rewrite_member
 
 D1 = "2026-11-19"
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
 
 
 def loaded_keys(con, department, key):

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
-import pytest
 from deliveries import deliver, person
 
 from registry.departments import load as load_module
 from registry.departments.load import load_department
 
 D1 = "2026-11-19"
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    yield c
-    c.close()
 
 
 def _rows(n):
