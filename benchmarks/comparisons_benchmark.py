@@ -53,6 +53,7 @@ def build(people: int, seed: int, work: Path) -> Path:
     """One generated night, loaded and standardised into work/<people>/run.duckdb."""
     from registry.departments.load import load_night
     from registry.generate import generate_night
+    from registry.night import full_night
     from registry.standardise import standardise
 
     folder = work / str(people)
@@ -64,7 +65,7 @@ def build(people: int, seed: int, work: Path) -> Path:
     con = duckdb.connect(str(db))
     try:
         load_night(con, folder / "landing", "2026-11-20")
-        standardise(con, full=True)
+        standardise(con, full_night("2026-11-20"))
     finally:
         con.close()
     shutil.rmtree(folder / "landing", ignore_errors=True)
