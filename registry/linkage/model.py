@@ -38,11 +38,12 @@ DERIVED_COLUMNS = {
 
 def blocking_rules() -> list:
     """Several rules, so a record with a missing or mistyped number is still compared. Each rule
-    pairs a name with a birth field (or a rare value) so that common names (张伟) make no huge block."""
+    pairs a name with a birth field, a place or a near-unique value, so that common names (张伟) make
+    no block that grows with the square of the population."""
     return [
         block_on("id_number"),
-        block_on("name_pinyin", "birth_year"),
-        block_on("name_plain", "birth_year", "birth_month"),
+        # a homophone anywhere in the name; family planning's children are known to the month
+        block_on("name_pinyin", "birth_year", "birth_month"),
         block_on("surname", "birth_date", "current_street"),
         block_on("given_name", "birth_date"),
         block_on("phone", "birth_year"),
@@ -53,14 +54,20 @@ def blocking_rules() -> list:
         "l.name_pinyin = r.name_pinyin AND l.current_community = r.hukou_community AND l.current_street = r.hukou_street",
         "l.name_pinyin = r.name_pinyin AND l.hukou_community = r.current_community AND l.hukou_street = r.current_street",
         # a mistyped number keeps its first 14 or its last 12 characters intact (division code +
-        # birth date, birth date + order code + check): both are near-unique, so blocks stay small
-        block_on("substr(id_number, 1, 14)"),
+        # birth date, birth date + order code + check); everyone born on one day in one county
+        # shares the first 14, so that rule also asks for the surname
+        block_on("substr(id_number, 1, 14)", "surname"),
         block_on("substr(id_number, 7, 12)"),
         # ... and a mistyped year its last 10 (the birth month and day, order code and check)
         block_on("substr(id_number, 9, 10)"),
-        # one office knows the person by the name the other keeps as the former name (曾用名), in sound
-        "l.former_name_pinyin = r.name_pinyin",
-        "l.name_pinyin = r.former_name_pinyin",
+        # one office knows the person by the name the other keeps as the former name (曾用名), in
+        # sound, born the same year or (labour rows without a birth date) living in the same community
+        "l.former_name_pinyin = r.name_pinyin AND l.birth_year = r.birth_year",
+        "l.name_pinyin = r.former_name_pinyin AND l.birth_year = r.birth_year",
+        "l.former_name_pinyin = r.name_pinyin AND l.current_community = r.current_community"
+        " AND l.current_street = r.current_street",
+        "l.name_pinyin = r.former_name_pinyin AND l.current_community = r.current_community"
+        " AND l.current_street = r.current_street",
     ]
 
 
