@@ -24,8 +24,8 @@ FLAT = "福田区/华富街道/田面社区/梅林一村5栋2单元302"
 def queue(link, tmp_path):
     """queue(rows) -> (clusters, open items as dicts) after the night's linkage, residents and review queue."""
 
-    def run(rows):
-        clusters = link(rows)
+    def run(rows, decisions=()):
+        clusters = link(rows, decisions)
         con = link.con
         build_residents(con, full_night("2026-11-20"))
         build_review_queue(con, full_night("2026-11-20"), tmp_path / "decisions.jsonl", uncertain_band=UNCERTAIN_BAND)
@@ -46,14 +46,18 @@ def _naming_both(items, resident_a, resident_b):
     return [i for i in items if {i["subject"].get("resident_l"), i["subject"].get("resident_r")} == {resident_a, resident_b}]
 
 
-def test_a_family_planning_child_filed_twice_under_two_spellings_gets_an_item(queue):
-    # the family file holds the first child twice: 张明轩 and, with a homophone, 张明萱 (same sound, sex, month)
+def _child_filed_twice():
+    """The family file holds the first child twice: 张明轩 and, with a homophone, 张明萱 (same sound, sex, month)."""
     rows = _family()
     first = next(r for r in rows if r["record_uid"] == "family_planning:JS0000090010")
     rows.append(record("family_planning", "JS0000090012", name="张明萱", sex="1", birth_month_only="2012-03",
                        pinyin=first["name_pinyin"], household_id=first["household_id"], family_role="子女",
                        current_address="福田区/莲花街道/景田社区/彩虹苑9栋1单元801"))
-    clusters, items = queue(rows)
+    return rows
+
+
+def test_a_family_planning_child_filed_twice_under_two_spellings_gets_an_item(queue):
+    clusters, items = queue(_child_filed_twice())
     twice = ("family_planning:JS0000090010", "family_planning:JS0000090012")
     assert clusters[twice[0]] != clusters[twice[1]]          # one register files a person once: cut apart
     res = [queue.resident[u] for u in twice]
@@ -96,3 +100,13 @@ def test_twins_with_two_valid_numbers_get_no_item(queue):
     a, b = "public_security:GA0000090010", "public_security:GA0000090011"
     assert clusters[a] != clusters[b]
     assert not _naming_both(items, queue.resident[a], queue.resident[b]), items
+
+
+def test_an_officer_saying_same_on_an_overruled_link_joins_the_pair_on_later_nights(queue):
+    _, items = queue(_child_filed_twice())
+    [item] = [i for i in items if i["kind"] == "overruled_link"]
+    pair = (item["subject"]["record_l"], item["subject"]["record_r"])
+    clusters, items = queue(_child_filed_twice(), decisions=[(*pair, True)])   # the next night, decided
+    assert clusters[pair[0]] == clusters[pair[1]]
+    assert clusters["family_planning:JS0000090010"] == clusters["family_planning:JS0000090012"]
+    assert not [i for i in items if i["kind"] == "overruled_link"], items

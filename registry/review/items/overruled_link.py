@@ -124,24 +124,54 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
                               AND k.record_uid_l = least(a.record_uid, b.record_uid)
                               AND k.record_uid_r = greatest(a.record_uid, b.record_uid)))
         GROUP BY ALL""")
+    # What the officer decides: the overruled link; or, where the residents' two records of one register
+    # are the cut and themselves say one person (a child filed twice), those two, so that "same" lifts it.
+    base = ("coalesce(k.evidence, (SELECT h.base_evidence FROM household_links h WHERE h.record_uid_l = o.subject_l "
+            "AND h.record_uid_r = o.subject_r))" if table_exists(con, "household_links") else "k.evidence")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rq_overruled_subject AS
+        SELECT o.*, coalesce(g.pair.l, o.record_uid_l) AS subject_l, coalesce(g.pair.r, o.record_uid_r) AS subject_r
+        FROM _rq_overruled_pairs o LEFT JOIN (
+            SELECT o.record_uid_l, o.record_uid_r,
+                   min(struct_pack(l := least(x.record_uid, y.record_uid), r := greatest(x.record_uid, y.record_uid))) AS pair
+            FROM _rq_overruled_pairs o
+            JOIN _rq_xw a ON a.resident_id = o.resident_l AND a.department IN ({registers})
+            JOIN _rq_xw b ON b.resident_id = o.resident_r AND b.department = a.department
+            JOIN {src.records} x ON x.record_uid = a.record_uid JOIN {src.records} y ON y.record_uid = b.record_uid
+            WHERE {_one_person_sql(src.record_columns)}
+              AND NOT EXISTS (SELECT 1 FROM {src.links} k WHERE k.match_probability >= {float(MATCH_THRESHOLD)}
+                              AND k.record_uid_l = least(a.record_uid, b.record_uid)
+                              AND k.record_uid_r = greatest(a.record_uid, b.record_uid))
+            GROUP BY ALL) g USING (record_uid_l, record_uid_r)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_overruled AS
-        SELECT {KIND.item_id_sql("o.record_uid_l || '|' || o.record_uid_r")} AS item_id, '{NAME}' AS kind, 2 AS priority,
+        WITH s AS (
+            SELECT o.*, CASE WHEN o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r THEN o.evidence
+                             ELSE {base} END AS subject_evidence
+            FROM _rq_overruled_subject o
+            LEFT JOIN {src.links} k ON k.record_uid_l = o.subject_l AND k.record_uid_r = o.subject_r)
+        SELECT {KIND.item_id_sql("o.subject_l || '|' || o.subject_r")} AS item_id, '{NAME}' AS kind, 2 AS priority,
                o.resident_l AS resident_id,
-               format('{{}} ({{}}) vs {{}} ({{}}): match probability {{:.3f}}, kept apart: {{}}', coalesce(rl.name, '?'),
-                      o.record_uid_l, coalesce(rr.name, '?'), o.record_uid_r, greatest(o.p, coalesce(o.base_p, 0)),
+               format('{{}} ({{}}) vs {{}} ({{}}): kept in two residents although the model scored {{}} {{:.4f}}: {{}}',
+                      coalesce(rl.name, '?'), o.subject_l, coalesce(rr.name, '?'), o.subject_r,
+                      CASE WHEN o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r THEN 'them'
+                           ELSE o.record_uid_l || ' and ' || o.record_uid_r END,
+                      greatest(o.p, coalesce(o.base_p, 0)),
                       coalesce(w.reasons[1], 'through the clustering''s other records')) AS summary,
-               to_json(struct_pack(record_l := o.record_uid_l, record_r := o.record_uid_r,
-                                   resident_l := o.resident_l, resident_r := o.resident_r)) AS subject,
-               to_json(struct_pack(records := [{card_l}, {card_r}], waterfall := json(coalesce(o.evidence, '[]')),
+               to_json(struct_pack(record_l := o.subject_l, record_r := o.subject_r,
+                                   resident_l := xl.resident_id, resident_r := xr.resident_id)) AS subject,
+               to_json(struct_pack(records := [{card_l}, {card_r}], waterfall := json(coalesce(o.subject_evidence, '[]')),
+                                   overruled_link := struct_pack(record_l := o.record_uid_l, record_r := o.record_uid_r),
                                    match_probability := o.p, model_match_probability := coalesce(o.base_p, o.p),
                                    kept_apart_because := coalesce(w.reasons, []), same_resident := false)) AS evidence,
                md5(concat_ws('|', rl.record_hash, rr.record_hash, array_to_string(coalesce(w.reasons, []), '|'),
-                   list_transform(coalesce(from_json(o.evidence, '[{{"comparison":"VARCHAR","level":"VARCHAR"}}]'), []),
+                   list_transform(coalesce(from_json(o.subject_evidence, '[{{"comparison":"VARCHAR","level":"VARCHAR"}}]'), []),
                                   lambda x: x.comparison || '=' || x.level)::VARCHAR)) AS evidence_hash
-        FROM _rq_overruled_pairs o
-        JOIN {src.records} rl ON rl.record_uid = o.record_uid_l
-        JOIN {src.records} rr ON rr.record_uid = o.record_uid_r
+        FROM s o
+        JOIN {src.records} rl ON rl.record_uid = o.subject_l
+        JOIN {src.records} rr ON rr.record_uid = o.subject_r
+        JOIN _rq_xw xl ON xl.record_uid = o.subject_l
+        JOIN _rq_xw xr ON xr.record_uid = o.subject_r
         LEFT JOIN _rq_overruled_why w USING (record_uid_l, record_uid_r)""")
     return "_rq_overruled"
 
