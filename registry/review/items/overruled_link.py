@@ -9,8 +9,10 @@ before or after household evidence), yet the machine keeps the two records in tw
 Silent, such a cut is an error nobody sees when the machine is wrong (a child filed twice in a family
 file under two spellings, one assistance recipient entered twice in one flat). The officer says same or
 different; the item says in words what overruled the link. One item per pair of residents (their
-strongest overruled link), and none where an item of another kind already names both residents
-(ItemKind.defers: the queue's rule across kinds).
+strongest overruled link; or, where the cut is their two records of one register and those agree, those
+two, so that one "same" lifts it), and none where an item of another kind already names both residents
+(ItemKind.defers: the queue's rule across kinds). Only pairs whose records themselves say one person
+are raised (_one_person_sql): twins and namesakes the machine keeps apart agree with their records.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
 
     card_l, card_r = card_sql("rl", src.record_columns), card_sql("rr", src.record_columns)
     registers = literal_list(REGISTERS)
-    register_noun = "CASE a.department " + " ".join(f"WHEN '{d}' THEN '{n}'" for d, n in REGISTER_NOUN.items()) + " END"
+    register_noun = "CASE g.department " + " ".join(f"WHEN '{d}' THEN '{n}'" for d, n in REGISTER_NOUN.items()) + " END"
     household = "rl.household_id" if "household_id" in src.record_columns else "NULL::VARCHAR"
     household_r = "rr.household_id" if "household_id" in src.record_columns else "NULL::VARCHAR"
     con.execute(f"""
@@ -86,6 +88,18 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
                                       r := a.record_uid_r)) AS a
         FROM apart a GROUP BY least(a.resident_l, a.resident_r), greatest(a.resident_l, a.resident_r)""")
     con.execute("CREATE OR REPLACE TEMP TABLE _rq_overruled_pairs AS SELECT unnest(a) FROM _rq_overruled_pairs")
+    # the residents' two records of one register not linked to each other (the clustering's register cut)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _rq_overruled_registers AS
+        SELECT o.record_uid_l, o.record_uid_r, a.department, x.record_uid AS a, y.record_uid AS b,
+               {_one_person_sql(src.record_columns)} AS agree
+        FROM _rq_overruled_pairs o
+        JOIN _rq_xw a ON a.resident_id = o.resident_l AND a.department IN ({registers})
+        JOIN _rq_xw b ON b.resident_id = o.resident_r AND b.department = a.department
+        JOIN {src.records} x ON x.record_uid = a.record_uid JOIN {src.records} y ON y.record_uid = b.record_uid
+        WHERE NOT EXISTS (SELECT 1 FROM {src.links} k WHERE k.match_probability >= {float(MATCH_THRESHOLD)}
+                          AND k.record_uid_l = least(a.record_uid, b.record_uid)
+                          AND k.record_uid_r = greatest(a.record_uid, b.record_uid))""")
     # what overruled each, in words
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_overruled_why AS
@@ -114,15 +128,10 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
             WHERE NOT EXISTS (SELECT 1 FROM _rq_idgroups g JOIN _rq_idgroups h USING (id_number)
                               WHERE g.resident_id = o.resident_l AND h.resident_id = o.resident_r)
             UNION ALL
-            SELECT o.record_uid_l, o.record_uid_r, 3,
+            SELECT record_uid_l, record_uid_r, 3,
                    format('each resident holds a record of the {{}}, {{}} and {{}}, and those two are not linked '
-                          || 'to each other (a register files a person once)', {register_noun}, a.record_uid, b.record_uid)
-            FROM _rq_overruled_pairs o
-            JOIN _rq_xw a ON a.resident_id = o.resident_l AND a.department IN ({registers})
-            JOIN _rq_xw b ON b.resident_id = o.resident_r AND b.department = a.department
-            WHERE NOT EXISTS (SELECT 1 FROM {src.links} k WHERE k.match_probability >= {float(MATCH_THRESHOLD)}
-                              AND k.record_uid_l = least(a.record_uid, b.record_uid)
-                              AND k.record_uid_r = greatest(a.record_uid, b.record_uid)))
+                          || 'to each other (a register files a person once)', {register_noun}, a, b)
+            FROM _rq_overruled_registers g)
         GROUP BY ALL""")
     # What the officer decides: the overruled link; or, where the residents' two records of one register
     # are the cut and themselves say one person (a child filed twice), those two, so that "same" lifts it.
@@ -132,16 +141,8 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
         CREATE OR REPLACE TEMP TABLE _rq_overruled_subject AS
         SELECT o.*, coalesce(g.pair.l, o.record_uid_l) AS subject_l, coalesce(g.pair.r, o.record_uid_r) AS subject_r
         FROM _rq_overruled_pairs o LEFT JOIN (
-            SELECT o.record_uid_l, o.record_uid_r,
-                   min(struct_pack(l := least(x.record_uid, y.record_uid), r := greatest(x.record_uid, y.record_uid))) AS pair
-            FROM _rq_overruled_pairs o
-            JOIN _rq_xw a ON a.resident_id = o.resident_l AND a.department IN ({registers})
-            JOIN _rq_xw b ON b.resident_id = o.resident_r AND b.department = a.department
-            JOIN {src.records} x ON x.record_uid = a.record_uid JOIN {src.records} y ON y.record_uid = b.record_uid
-            WHERE {_one_person_sql(src.record_columns)}
-              AND NOT EXISTS (SELECT 1 FROM {src.links} k WHERE k.match_probability >= {float(MATCH_THRESHOLD)}
-                              AND k.record_uid_l = least(a.record_uid, b.record_uid)
-                              AND k.record_uid_r = greatest(a.record_uid, b.record_uid))
+            SELECT record_uid_l, record_uid_r, min(struct_pack(l := least(a, b), r := greatest(a, b))) AS pair
+            FROM _rq_overruled_registers WHERE agree
             GROUP BY ALL) g USING (record_uid_l, record_uid_r)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_overruled AS
