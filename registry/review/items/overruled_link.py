@@ -158,7 +158,7 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
                       CASE WHEN o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r THEN 'them'
                            ELSE o.record_uid_l || ' and ' || o.record_uid_r END,
                       greatest(o.p, coalesce(o.base_p, 0)),
-                      coalesce(w.reasons[1], 'through the clustering''s other records')) AS summary,
+                      coalesce(w.reasons[1], 'the clustering kept them apart through other records of their residents')) AS summary,
                to_json(struct_pack(record_l := o.subject_l, record_r := o.subject_r,
                                    resident_l := xl.resident_id, resident_r := xr.resident_id)) AS subject,
                to_json(struct_pack(records := [{card_l}, {card_r}], waterfall := json(coalesce(o.subject_evidence, '[]')),
