@@ -64,7 +64,7 @@ def test_a_family_planning_child_filed_twice_under_two_spellings_gets_an_item(qu
     [item] = _naming_both(items, *res)
     assert item["kind"] == "overruled_link"
     assert item["evidence"]["kept_apart_because"], item
-    assert item["evidence"]["model_match_probability"] >= UNCERTAIN_BAND[1]
+    assert item["evidence"]["overruled_link"]["model_match_probability"] >= UNCERTAIN_BAND[1]
 
 
 def test_a_household_cap_that_removes_a_strong_link_gets_an_item(queue):

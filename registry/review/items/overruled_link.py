@@ -135,8 +135,9 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
         GROUP BY ALL""")
     # What the officer decides: the overruled link; or, where the residents' two records of one register
     # are the cut and themselves say one person (a child filed twice), those two, so that "same" lifts it.
-    base = ("coalesce(k.evidence, (SELECT h.base_evidence FROM household_links h WHERE h.record_uid_l = o.subject_l "
-            "AND h.record_uid_r = o.subject_r))" if table_exists(con, "household_links") else "k.evidence")
+    hh = ("LEFT JOIN household_links h ON h.record_uid_l = o.subject_l AND h.record_uid_r = o.subject_r"
+          if table_exists(con, "household_links") else
+          "LEFT JOIN (SELECT NULL::VARCHAR AS base_evidence, NULL::DOUBLE AS base_match_probability) h ON false")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_overruled_subject AS
         SELECT o.*, coalesce(g.pair.l, o.record_uid_l) AS subject_l, coalesce(g.pair.r, o.record_uid_r) AS subject_r
@@ -146,24 +147,29 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
             GROUP BY ALL) g USING (record_uid_l, record_uid_r)""")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_overruled AS
-        WITH s AS (
-            SELECT o.*, CASE WHEN o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r THEN o.evidence
-                             ELSE {base} END AS subject_evidence
+        WITH s AS (  -- the subject pair's own link (the overruled one, or the register's two records')
+            SELECT o.*, o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r AS is_overruled,
+                   CASE WHEN is_overruled THEN o.evidence ELSE coalesce(k.evidence, h.base_evidence) END AS subject_evidence,
+                   CASE WHEN is_overruled THEN o.p ELSE coalesce(k.match_probability, 0.0) END AS subject_p,
+                   CASE WHEN is_overruled THEN coalesce(o.base_p, o.p)
+                        ELSE coalesce(h.base_match_probability, k.match_probability, 0.0) END AS subject_base_p
             FROM _rq_overruled_subject o
-            LEFT JOIN {src.links} k ON k.record_uid_l = o.subject_l AND k.record_uid_r = o.subject_r)
+            LEFT JOIN {src.links} k ON k.record_uid_l = o.subject_l AND k.record_uid_r = o.subject_r {hh})
         SELECT {KIND.item_id_sql("o.subject_l || '|' || o.subject_r")} AS item_id, '{NAME}' AS kind, 2 AS priority,
-               o.resident_l AS resident_id,
+               xl.resident_id AS resident_id,
                format('{{}} ({{}}) vs {{}} ({{}}): kept in two residents although the model scored {{}} {{:.4f}}: {{}}',
                       coalesce(rl.name, '?'), o.subject_l, coalesce(rr.name, '?'), o.subject_r,
-                      CASE WHEN o.subject_l = o.record_uid_l AND o.subject_r = o.record_uid_r THEN 'them'
+                      CASE WHEN o.is_overruled THEN 'them'
                            ELSE o.record_uid_l || ' and ' || o.record_uid_r END,
                       greatest(o.p, coalesce(o.base_p, 0)),
                       coalesce(w.reasons[1], 'the clustering kept them apart through other records of their residents')) AS summary,
                to_json(struct_pack(record_l := o.subject_l, record_r := o.subject_r,
                                    resident_l := xl.resident_id, resident_r := xr.resident_id)) AS subject,
                to_json(struct_pack(records := [{card_l}, {card_r}], waterfall := json(coalesce(o.subject_evidence, '[]')),
-                                   overruled_link := struct_pack(record_l := o.record_uid_l, record_r := o.record_uid_r),
-                                   match_probability := o.p, model_match_probability := coalesce(o.base_p, o.p),
+                                   match_probability := o.subject_p, model_match_probability := o.subject_base_p,
+                                   overruled_link := struct_pack(record_l := o.record_uid_l, record_r := o.record_uid_r,
+                                                                 match_probability := o.p,
+                                                                 model_match_probability := coalesce(o.base_p, o.p)),
                                    kept_apart_because := coalesce(w.reasons, []), same_resident := false)) AS evidence,
                md5(concat_ws('|', rl.record_hash, rr.record_hash, array_to_string(coalesce(w.reasons, []), '|'),
                    list_transform(coalesce(from_json(o.subject_evidence, '[{{"comparison":"VARCHAR","level":"VARCHAR"}}]'), []),

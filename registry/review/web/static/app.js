@@ -110,6 +110,8 @@ function renderDetail(it) {
     parts.push(el("p", {}, `Match probability ${Number(ev.match_probability).toFixed(3)}`
       + (ev.model_match_probability !== undefined && ev.model_match_probability !== ev.match_probability
          ? ` (the model's ${Number(ev.model_match_probability).toFixed(3)})` : "")));
+  if (ev.overruled_link) parts.push(el("p", {}, `Overruled link ${ev.overruled_link.record_l} ↔ ${ev.overruled_link.record_r}: `
+    + `p=${Number(ev.overruled_link.match_probability).toFixed(3)} (the model's ${Number(ev.overruled_link.model_match_probability).toFixed(4)})`));
   if (ev.kept_apart_because && ev.kept_apart_because.length) parts.push(el("h3", {}, "Kept apart because"),
     el("ul", {}, ev.kept_apart_because.map((w) => el("li", {}, w))));
   if (ev.waterfall && ev.waterfall.length) parts.push(el("h3", {}, "Waterfall"), waterfall(ev.waterfall));
