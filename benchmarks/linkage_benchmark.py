@@ -45,7 +45,9 @@ DATES = ("2026-11-20", "2026-11-21")
 # Irregularities reported (the truth's tags), in display order.
 IRREGULARITIES = ("no_id", "child_no_id", "id_typo", "shared_id", "homophone", "traditional", "spaces",
                   "separator", "former_name", "pinyin", "twin", "address_outdated")
-CALIBRATION_BINS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999, 1.0000001)
+# Bin edges of the calibration table; the uncertain band's ends are chosen among them
+# (registry/linkage/calibration.py).
+CALIBRATION_BINS = (0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0000001)
 
 
 # ---------------------------------------------------------------- nights
@@ -250,17 +252,52 @@ def accuracy(con, assign: str) -> dict:
 
 
 def calibration(con) -> list[dict]:
-    """Scored pairs (links) by predicted probability: how many, mean predicted, share truly one person."""
+    """Scored pairs (links) by predicted probability: how many, mean predicted, how many truly one person."""
     edges = list(CALIBRATION_BINS)
     case = " ".join(f"WHEN match_probability < {hi} THEN {i}" for i, hi in enumerate(edges[1:]))
     rows = con.execute(f"""
         SELECT CASE {case} END AS bin, count(*), avg(match_probability),
-               avg(CASE WHEN tl.person_id = tr.person_id THEN 1.0 ELSE 0.0 END)
+               count(*) FILTER (WHERE tl.person_id = tr.person_id)
         FROM links l JOIN bench_truth tl ON tl.record_uid = l.record_uid_l
                      JOIN bench_truth tr ON tr.record_uid = l.record_uid_r
         GROUP BY 1 ORDER BY 1""").fetchall()
-    return [{"from": edges[b], "to": min(edges[b + 1], 1.0), "pairs": n, "predicted": p, "observed": o}
-            for b, n, p, o in rows if b is not None]
+    return [{"from": edges[b], "to": min(edges[b + 1], 1.0), "pairs": n, "predicted": p, "one_person": k,
+             "observed": k / n} for b, n, p, k in rows if b is not None]
+
+
+def calibration_by_writer(results: list[dict]) -> dict[str, list[dict]]:
+    """Every district's calibration rows of the registry, by writer (the seed kept on each row)."""
+    out: dict[str, list[dict]] = {}
+    for d in results:
+        for r in d["methods"]:
+            if r["method"] == "registry" and r.get("calibration"):
+                out.setdefault(d["writer"], []).extend(dict(c, seed=d["seed"]) for c in r["calibration"])
+    return out
+
+
+def write_calibration(path: Path, results: list[dict], people: int) -> None:
+    """The calibration file registry/linkage/calibration.py chooses the uncertain band from."""
+    from registry.linkage import load_model
+
+    by_writer = calibration_by_writer(results)
+    head = {"model_version": load_model().version, "people": people, "seeds": sorted({d["seed"] for d in results}),
+            "produced_by": "benchmarks/linkage_benchmark.py --calibration-out"}
+    # one bin a line, so that a re-measurement reads as a diff
+    writers = ",\n".join(
+        f'  "{w}": [\n' + ",\n".join("   " + json.dumps({k: (round(v, 6) if isinstance(v, float) else v)
+                                                         for k, v in c.items()}) for c in rows) + "\n  ]"
+        for w, rows in sorted(by_writer.items()))
+    path.write_text(json.dumps(head, indent=1)[:-2] + ',\n "writers": {\n' + writers + "\n }\n}\n", encoding="utf-8")
+
+
+def band_lines(by_writer: dict[str, list[dict]]) -> list[str]:
+    """The band these measurements choose, beside the one the committed calibration chooses."""
+    from registry.linkage.calibration import BOTTOM_SHARE, TOP_PRECISION, UNCERTAIN_BAND, choose_band
+
+    lo, hi = choose_band(by_writer)
+    return [f"uncertain band chosen from this calibration ({', '.join(sorted(by_writer))}; top: every bin above it "
+            f">= {TOP_PRECISION} one person, bottom: >= {BOTTOM_SHARE}): [{lo}, {hi}); committed band "
+            f"(registry/linkage/model/calibration.json): [{UNCERTAIN_BAND[0]}, {UNCERTAIN_BAND[1]})"]
 
 
 # ---------------------------------------------------------------- the review queue
@@ -420,6 +457,7 @@ def report(d: dict) -> str:
         lines.append("calibration of the registry's links: [from, to) pairs predicted observed")
         for c in by["registry"]["calibration"]:
             lines.append(f"  [{c['from']:<6}, {c['to']:<6}) {c['pairs']:>9} {c['predicted']:>9.4f} {c['observed']:>9.4f}")
+        lines += ["  " + line for line in band_lines({d["writer"]: by["registry"]["calibration"]})]
     for key, night in (("review1", "first night"), ("review2", "incremental night")):
         if key in d:
             r = d[key]
@@ -466,6 +504,19 @@ def summary(results: list[dict]) -> str:
                 surf = sum(r["splits_surfaced"] + r["merges_surfaced"] for r in rv)
                 lines.append(f"  {writer:<12}{key:<14} items per 100 residents {100 * items / res:.2f}; errors surfaced "
                              f"{surf}/{errs} = {surf / errs if errs else 1.0:.3f}")
+    by_writer = calibration_by_writer(results)
+    if by_writer:
+        lines.append("calibration of the registry's links, seeds pooled: [from, to) "
+                     + "  ".join(f"{w}: pairs observed" for w in sorted(by_writer)))
+        from registry.linkage.calibration import pooled
+        pools = {w: pooled(rows) for w, rows in by_writer.items()}
+        for lo, hi in sorted({b for p in pools.values() for b in p}):
+            cells = []
+            for w in sorted(pools):
+                b = pools[w].get((lo, hi))
+                cells.append(f"{b['pairs']:>9} {b['one_person'] / b['pairs']:>9.4f}" if b else f"{'-':>9} {'-':>9}")
+            lines.append(f"  [{lo:<6}, {hi:<6}) " + "   ".join(cells))
+        lines += ["  " + line for line in band_lines(by_writer)]
     return "\n".join(lines)
 
 
@@ -478,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--methods", default=",".join(METHODS))
     p.add_argument("--nights", type=int, default=2, choices=(1, 2), help="2: also an incremental night")
     p.add_argument("--json", type=Path, help="write every figure here")
+    p.add_argument("--calibration-out", type=Path,
+                   help="write the registry's calibration per writer here (registry/linkage/model/calibration.json "
+                        "is this file for held-out seeds of both writers: the uncertain band is chosen from it)")
     p.add_argument("--keep", action="store_true", help="keep the districts' folders")
     p.add_argument("--db", type=Path, help="a run database whose `records` are already standardised")
     p.add_argument("--truth", type=Path)
@@ -507,6 +561,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    if args.calibration_out:
+        write_calibration(args.calibration_out, results, args.people)
     if args.work is None and not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return 0

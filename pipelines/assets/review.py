@@ -10,11 +10,11 @@ from registry.night import NightPlan
 
 
 @asset(group_name="review", ins=PLAN, deps=[AssetKey("residents")],
-       description="What the machine could not decide: uncertain links, conflicts, identity conflicts, "
+       description="What the machine could not decide: uncertain links, links it overruled, conflicts, identity conflicts, "
                    "orphans, suspected over-merges and the audit samples drawn; decided items stay closed unless their "
                    "evidence changes.")
 def review_queue(context: AssetExecutionContext, plan: NightPlan, registry: RegistryHome, run_db: RunDatabase) -> None:
-    from registry.linkage.model import UNCERTAIN_BAND
+    from registry.linkage.calibration import UNCERTAIN_BAND
     from registry.review.items.audit_sample import register_items
     from registry.review.queue import build_review_queue
 

@@ -14,8 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("list", help="the open review items, most urgent first")
     add_home(p)
-    p.add_argument("--kind", help="only this kind (uncertain_link, conflict, birth_date_conflict, identity_conflict, "
-                                  "orphan, weak_cluster, audit_sample)")
+    p.add_argument("--kind", help="only this kind (uncertain_link, overruled_link, conflict, birth_date_conflict, "
+                                  "identity_conflict, orphan, weak_cluster, audit_sample)")
     p.add_argument("--street", help="only items of residents living in this street (街道)")
     p.add_argument("--community", help="only items of residents living in this community (社区)")
     p.add_argument("--all", action="store_true", help="decided items too")

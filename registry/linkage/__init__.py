@@ -9,7 +9,8 @@ solver) is in backend.py: another engine (Spark) gives its twin of that one modu
 """
 
 from registry.linkage.clustering import cluster_records
-from registry.linkage.model import LINK_FLOOR, MATCH_THRESHOLD, UNCERTAIN_BAND
+from registry.linkage.calibration import UNCERTAIN_BAND
+from registry.linkage.model import LINK_FLOOR, MATCH_THRESHOLD
 from registry.linkage.prediction import predict_links
 from registry.linkage.training import TrainedModel, load_model, train_model
 

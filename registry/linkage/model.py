@@ -12,8 +12,7 @@ from registry.package_files import package_file
 LINK_FLOOR = 0.01
 # Pairs at or above this probability join two records into one resident.
 MATCH_THRESHOLD = 0.9
-# Links with a probability in [low, high) are uncertain and go to the review queue.
-UNCERTAIN_BAND = (0.5, 0.99)
+# The review queue's uncertain band is chosen from measured calibration: registry/linkage/calibration.py.
 
 MODEL_PATH = package_file("linkage", "model", "model.json")
 

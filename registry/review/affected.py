@@ -99,18 +99,27 @@ def affected(con: duckdb.DuckDBPyConnection, night: NightPlan, lo: float, hi: fl
 def affected_inputs(con: duckdb.DuckDBPyConnection, lo: float, hi: float, rec_cols: set[str]) -> Inputs:
     """The slice of the inputs that every item of an affected resident reads, complete for each resident in it.
 
-    Residents in the slice: the affected, the far side of their uncertain links, and every resident holding
+    Residents in the slice: the affected, the far side of their links from the band's bottom up (and of the
+    model's links household evidence lowered from its top), and every resident holding
     one of their valid identity numbers; all members of those, the links touching them, their records."""
     con.execute("""CREATE OR REPLACE TEMP TABLE _rq_members_affected AS
                    SELECT record_uid FROM crosswalk WHERE resident_id IN (SELECT resident_id FROM _rq_affected)""")
+    # the model's links household evidence lowered from the band's top (overruled links)
+    lowered = f"""UNION ALL
+        SELECT unnest([record_uid_l, record_uid_r]) FROM household_links
+        WHERE base_match_probability >= {hi}
+          AND (record_uid_l IN (SELECT record_uid FROM _rq_members_affected)
+               OR record_uid_r IN (SELECT record_uid FROM _rq_members_affected))""" if table_exists(
+        con, "household_links") else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _rq_reach AS
         SELECT record_uid FROM _rq_members_affected
         UNION ALL
         SELECT unnest([record_uid_l, record_uid_r]) FROM links
-        WHERE match_probability >= {lo} AND match_probability < {hi}
+        WHERE match_probability >= {lo}
           AND (record_uid_l IN (SELECT record_uid FROM _rq_members_affected)
                OR record_uid_r IN (SELECT record_uid FROM _rq_members_affected))
+        {lowered}
         UNION ALL
         SELECT record_uid FROM records WHERE id_number_valid AND id_number IN (
             SELECT id_number FROM records WHERE id_number_valid AND id_number IS NOT NULL

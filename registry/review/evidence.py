@@ -85,6 +85,14 @@ def render_item(item: dict) -> str:
     if ev.get("match_probability") is not None:
         out += ["", f"Match probability {ev['match_probability']:.3f}"
                     + (f", match weight {ev['match_weight']:+.2f}" if ev.get("match_weight") is not None else "")]
+    if ev.get("model_match_probability") is not None and ev["model_match_probability"] != ev.get("match_probability"):
+        out.append(f"  (the model's {ev['model_match_probability']:.3f})")
+    if ev.get("overruled_link"):
+        o = ev["overruled_link"]
+        out.append(f"  Overruled link: {o.get('record_l')}  ↔  {o.get('record_r')}  p={o.get('match_probability'):.3f}"
+                   f" (the model's {o.get('model_match_probability'):.4f})")
+    if ev.get("kept_apart_because"):
+        out += ["", "Kept apart because:"] + [f"  {why}" for why in ev["kept_apart_because"]]
     if ev.get("waterfall"):
         out += ["", "Waterfall (comparison, level, weight):"] + waterfall_lines(ev["waterfall"])
     if ev.get("links"):

@@ -20,7 +20,7 @@ RECORD_CARD_FIELDS: tuple[str, ...] = (
 # Other record columns the items read (identity groups, hashes, places).
 RECORD_INPUT_FIELDS: tuple[str, ...] = (
     "record_hash", "id_number_valid", "current_street", "current_community", "hukou_street", "hukou_community",
-    "id_birth_date", "birth_disagrees_id", "sex_disagrees_id",
+    "id_birth_date", "birth_disagrees_id", "sex_disagrees_id", "birth_year", "birth_month", "former_name_pinyin",
 )
 # The columns of every kind's item table.
 ITEM_COLUMNS = "item_id, kind, priority, resident_id, summary, subject, evidence, evidence_hash"

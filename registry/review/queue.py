@@ -41,7 +41,7 @@ from registry.review.status import decided_sql, latest_decisions_sql
 from registry.sql import drop_temporaries, table_exists
 
 # Bump when an item's SQL changes meaning: the next night then builds the whole queue.
-QUEUE_VERSION = "3"
+QUEUE_VERSION = "4"
 BASIS_META_KEY = "review_queue_basis"
 
 
@@ -106,6 +106,25 @@ def _build_items(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: flo
     built = [kind.build(con, src, lo, hi) for kind in ITEM_KINDS]
     con.execute("CREATE OR REPLACE TEMP TABLE _rq_items AS "
                 + " UNION ALL ".join(f"SELECT {ITEM_COLUMNS} FROM {table}" for table in built))
+    _one_item_per_resident_pair(con)
+
+
+def _resident_pair_sql(item: str) -> str:
+    """The two residents an item names (NULL unless two different ones)."""
+    l, r = (f"json_extract_string({item}.subject, '$.resident_{s}')" for s in ("l", "r"))
+    return f"CASE WHEN {l} <> {r} THEN least({l}, {r}) || '|' || greatest({l}, {r}) END"
+
+
+def _one_item_per_resident_pair(con: duckdb.DuckDBPyConnection) -> None:
+    """The rule across kinds: an item of a deferring kind (ItemKind.defers) is left out where an item of
+    another kind already names both of its residents, so the officer decides each pair once."""
+    deferring = [k.name for k in ITEM_KINDS if k.defers]
+    if not deferring:
+        return
+    kinds = ", ".join(f"'{k}'" for k in deferring)
+    con.execute(f"""
+        DELETE FROM _rq_items d WHERE d.kind IN ({kinds}) AND {_resident_pair_sql('d')} IN (
+            SELECT {_resident_pair_sql('o')} FROM _rq_items o WHERE o.kind NOT IN ({kinds}))""")
 
 
 def _status_sql(items: str) -> str:

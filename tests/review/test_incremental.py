@@ -30,6 +30,7 @@ def _decide(con, decisions, rng, per_kind: int = 2) -> None:
                         "subject->>'attribute', evidence->>'$.candidates[0]', evidence_hash FROM review_queue "
                         "ORDER BY item_id").fetchall()
     choices = {"uncertain_link": ["same", "different", "dismiss"], "weak_cluster": ["same", "different"],
+               "overruled_link": ["same", "different", "dismiss"],
                "identity_conflict": ["different", "dismiss"], "conflict": ["value", "dismiss"], "orphan": ["dismiss"]}
     for kind, options in choices.items():
         mine = [i for i in items if i[1] == kind]
@@ -79,7 +80,7 @@ def test_incremental_queue_equals_a_full_build(tmp_path, seed):
     load(con, w1)
     assert build_review_queue(con, incremental_night("2026-11-19"), decisions, uncertain_band=BAND).mode == "full"
     kinds = dict(con.execute("SELECT kind, count(*) FROM review_queue GROUP BY kind").fetchall())
-    assert set(kinds) == {"uncertain_link", "conflict", "identity_conflict", "orphan", "weak_cluster"}
+    assert set(kinds) == {"uncertain_link", "conflict", "identity_conflict", "orphan", "weak_cluster", "overruled_link"}
     _decide(con, decisions, w1.rng)  # old decisions: on last night's items, applied tonight
     con.close()
 

@@ -34,7 +34,9 @@ def test_queue_holds_each_kind(run_con, tmp_path):
     q = _queue(run_con)
 
     assert summary.open == {"uncertain_link": 2, "conflict": 1, "identity_conflict": 2, "orphan": 2, "weak_cluster": 1,
-                            "birth_date_conflict": 0, "audit_sample": 0}  # every registered kind is counted
+                            "birth_date_conflict": 0, "audit_sample": 0,
+                            # R3-R4's 0.999 link kept apart is the shared number's identity_conflict: no second item
+                            "overruled_link": 0}  # every registered kind is counted
     assert summary.raised == summary.open and sum(summary.closed.values()) == 0
     assert all(i["status"] == "open" and str(i["first_raised_date"]) == "2026-11-20" for i in q.values())
 

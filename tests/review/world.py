@@ -77,7 +77,7 @@ class World:
                 self.link(uid, other)
         for other in self.rng.sample(sorted(self.records), min(2, len(self.records))):
             if self.rng.random() < 0.3:
-                self.link(uid, other, self.rng.choice(PROBABILITIES[3:]))
+                self.link(uid, other, self.rng.choice(PROBABILITIES))  # strong ones too: overruled links
 
 
 def first_night(seed: int, people: int = 400) -> World:

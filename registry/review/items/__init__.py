@@ -7,12 +7,13 @@ the same inputs (registry.review.inputs) in this order.
 from __future__ import annotations
 
 from registry.review.items import (audit_sample, birth_date_conflict, conflict, identity_conflict, orphan,
-                                   uncertain_link, weak_cluster)
+                                   overruled_link, uncertain_link, weak_cluster)
 from registry.review.items.kind import ItemKind
 
 ITEM_KINDS: tuple[ItemKind, ...] = (
     identity_conflict.KIND,
     weak_cluster.KIND,
+    overruled_link.KIND,
     conflict.KIND,
     birth_date_conflict.KIND,
     uncertain_link.KIND,

@@ -22,6 +22,9 @@ class ItemKind:
     # Its items come from outside tonight's data (audit samples): every night builds them all, whatever
     # the incremental scope, instead of only those of tonight's affected residents.
     every_night: bool = False
+    # Its items only add pairs of residents the other kinds miss: one is left out where an item of another
+    # kind already names both of its residents (the queue's rule across kinds: one item per resident pair).
+    defers: bool = False
 
     def item_id_sql(self, key_sql: str) -> str:
         """SQL of the stable item id: the same kind and subject key give the same id every night."""

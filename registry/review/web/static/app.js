@@ -107,7 +107,13 @@ function renderDetail(it) {
   if (ev.members) parts.push(el("h3", {}, "Records of the resident (component = group held by strong links)"),
     sideBySide(ev.members.map((m) => ({ component: m.component, ...m.record }))));
   if (ev.match_probability !== undefined && ev.match_probability !== null)
-    parts.push(el("p", {}, `Match probability ${Number(ev.match_probability).toFixed(3)}`));
+    parts.push(el("p", {}, `Match probability ${Number(ev.match_probability).toFixed(3)}`
+      + (ev.model_match_probability !== undefined && ev.model_match_probability !== ev.match_probability
+         ? ` (the model's ${Number(ev.model_match_probability).toFixed(3)})` : "")));
+  if (ev.overruled_link) parts.push(el("p", {}, `Overruled link ${ev.overruled_link.record_l} ↔ ${ev.overruled_link.record_r}: `
+    + `p=${Number(ev.overruled_link.match_probability).toFixed(3)} (the model's ${Number(ev.overruled_link.model_match_probability).toFixed(4)})`));
+  if (ev.kept_apart_because && ev.kept_apart_because.length) parts.push(el("h3", {}, "Kept apart because"),
+    el("ul", {}, ev.kept_apart_because.map((w) => el("li", {}, w))));
   if (ev.waterfall && ev.waterfall.length) parts.push(el("h3", {}, "Waterfall"), waterfall(ev.waterfall));
   if (ev.links && ev.links.length) parts.push(el("h3", {}, "Links inside the resident"),
     el("ul", {}, ev.links.map((l) => el("li", {}, `${l.record_l} ↔ ${l.record_r}  p=${Number(l.match_probability).toFixed(3)}`))));
@@ -128,6 +134,7 @@ function renderDetail(it) {
   $("#value-row").hidden = it.kind !== "conflict";
   $("#message").textContent = "";
   const allowed = { uncertain_link: ["same", "different", "dismiss"], weak_cluster: ["same", "different", "dismiss"],
+    overruled_link: ["same", "different", "dismiss"],
     identity_conflict: ["same", "different", "dismiss"], conflict: ["value", "dismiss"], orphan: ["dismiss"],
     audit_sample: ["same", "different"] }[it.kind] || [];
   for (const b of document.querySelectorAll("#decide button[data-decision]")) b.disabled = !allowed.includes(b.dataset.decision);
