@@ -22,7 +22,9 @@ from __future__ import annotations
 import concurrent.futures as cf
 import gc
 import multiprocessing
+import os
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +131,21 @@ def parse_delivery(department: str, path: str, out_dir: str, standing_sha256: st
         shutil.rmtree(out / f"{department}.tmp", ignore_errors=True)
 
 
+def end_with_the_run(run_pid: int) -> None:
+    """Worker initializer: end this worker as soon as the run that started it is gone.
+
+    A run killed outright (SIGKILL, the OOM killer) cannot shut its pool down: its workers would be
+    re-parented to init and live on, and with them multiprocessing's resource tracker, which exits
+    only when the last holder of its pipe does. A daemon thread watches the parent's pid instead."""
+
+    def watch() -> None:
+        while os.getppid() == run_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-the-run", daemon=True).start()
+
+
 def standing_sha256(state_db: Path, extract_date: str) -> dict[str, str]:
     """Per department, the checksum of the delivery of `extract_date` already loaded in the working
     state (a rerun of that night): such a file is not parsed again. Empty when there is none."""
@@ -164,7 +181,8 @@ class DeliveryParsing:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         # 'spawn': never fork a process whose DuckDB and Dagster threads hold locks.
-        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=end_with_the_run, initargs=(os.getpid(),))
         self._futures: dict[str, cf.Future] = {}
         order = [d for d in PARSE_ORDER if d in deliveries] + [d for d in deliveries if d not in PARSE_ORDER]
         try:

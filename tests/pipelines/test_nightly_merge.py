@@ -57,6 +57,8 @@ def incremental_home(nights, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setenv("DAGSTER_HOME", str(home / "dagster"))
     assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT1]) == 0
     first = _partition(home)
+    # The home as night 1 left it, for the full rebuild of night 2 (rebuilt_home): night 1 runs once.
+    shutil.copytree(home, root / "night1-home", ignore=shutil.ignore_patterns("dagster"))
     assert main(["run", "--home", str(home), "--landing", str(landing), "--date", NIGHT2]) == 0
     # The registry as night 2 published it: later tests publish later nights into this home.
     night2 = shutil.copy(home / "published" / "registry.duckdb", root / "night2-incremental.duckdb")
@@ -77,11 +79,11 @@ def test_second_night_runs_incrementally_and_is_published(incremental_home):
 
 
 @pytest.fixture(scope="module")
-def rebuilt_home(nights, tmp_path_factory):
-    """Night 1, then night 2 rebuilt from all deliveries (--full-rebuild)."""
-    _, landing, _ = nights
-    rebuilt = tmp_path_factory.mktemp("home_rebuilt")
-    assert main(["run", "--home", str(rebuilt), "--landing", str(landing), "--date", NIGHT1]) == 0
+def rebuilt_home(nights, incremental_home, tmp_path_factory):
+    """Night 1 (the incremental home's, copied), then night 2 rebuilt from all deliveries (--full-rebuild)."""
+    root, landing, _ = nights
+    rebuilt = tmp_path_factory.mktemp("home_rebuilt") / "home"
+    shutil.copytree(root / "night1-home", rebuilt)
     assert main(["run", "--home", str(rebuilt), "--landing", str(landing), "--date", NIGHT2, "--full-rebuild"]) == 0
     return rebuilt
 
