@@ -9,7 +9,6 @@ whole process tree (the Spark engine's JVM is a child of `registry run`, the del
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import subprocess
 import threading

@@ -362,7 +362,6 @@ def civil_affairs_members(people: pd.DataFrame, extract_date: str, target_rows: 
     p = with_age(people[(people["status"] == "正常")], extract_date)
     local = p["registered"].to_numpy() & (p["population_type"].to_numpy() == "户籍人口")
     age = p["age"].to_numpy()
-    n = len(p)
     rows = []
 
     def take(pool: np.ndarray, share: float, kind: str):

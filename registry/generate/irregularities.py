@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from registry.generate.idnumbers import check_characters, to_legacy15
+from registry.generate.idnumbers import to_legacy15
 from registry.generate.vocab import vocabulary
 
 FULLWIDTH = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")

@@ -271,7 +271,7 @@ def _adjustments(con: duckdb.DuckDBPyConnection, parameters: dict) -> None:
 
     # the scored pairs that are not one issued number certain, in both directions: x the record whose
     # family speaks, z the other (a certain pair is never moved by rules 2 and 3)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE hh_loose AS
+    con.execute("""CREATE OR REPLACE TEMP TABLE hh_loose AS
         SELECT l AS xu, r AS zu, l, r, p, gl AS gx, gr AS gz, dr AS dz, il AS ix, ir AS iz FROM hh_edge
         WHERE gl IS NOT NULL AND dl <> dr AND NOT coalesce(il = ir, false)
         UNION ALL

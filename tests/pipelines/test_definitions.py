@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from dagster import RunRequest, SkipReason, build_schedule_context, build_sensor_context
+from dagster import RunRequest, build_schedule_context, build_sensor_context
 
 from registry.departments import DEPARTMENTS, data_file_name
 

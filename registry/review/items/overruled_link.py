@@ -138,7 +138,7 @@ def build(con: duckdb.DuckDBPyConnection, src: Inputs, lo: float, hi: float) -> 
     hh = ("LEFT JOIN household_links h ON h.record_uid_l = o.subject_l AND h.record_uid_r = o.subject_r"
           if table_exists(con, "household_links") else
           "LEFT JOIN (SELECT NULL::VARCHAR AS base_evidence, NULL::DOUBLE AS base_match_probability) h ON false")
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _rq_overruled_subject AS
         SELECT o.*, coalesce(g.pair.l, o.record_uid_l) AS subject_l, coalesce(g.pair.r, o.record_uid_r) AS subject_r
         FROM _rq_overruled_pairs o LEFT JOIN (
